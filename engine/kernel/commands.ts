@@ -1,0 +1,169 @@
+/** The kernel's commands and their results (the reference engine's 11, with the same fields). */
+
+export interface RunCreateCommand {
+  readonly type: "run.create";
+  readonly idempotencyKey: string;
+  readonly workflowId: string;
+  readonly input: unknown;
+  /** Per-stage config keyed by stage id; each is parsed with the stage's config schema. */
+  readonly config?: Record<string, unknown>;
+  /** 1 (lowest) to 10 (highest). @default 5 */
+  readonly priority?: number;
+  readonly metadata?: Record<string, unknown>;
+}
+export interface RunCreateResult {
+  readonly workflowRunId: string;
+  /** RUNNING: the first group was started in the same transaction. */
+  readonly status: "PENDING" | "RUNNING";
+}
+
+export interface RunClaimPendingCommand {
+  readonly type: "run.claimPending";
+  readonly workerId: string;
+  readonly maxClaims?: number;
+}
+export interface RunClaimPendingResult {
+  readonly claimed: ReadonlyArray<{ readonly workflowRunId: string; readonly workflowId: string; readonly jobIds: string[] }>;
+}
+
+export interface RunTransitionCommand {
+  readonly type: "run.transition";
+  readonly workflowRunId: string;
+}
+export interface RunTransitionResult {
+  readonly action: "advanced" | "completed" | "failed" | "noop" | "redriven";
+  readonly nextGroup?: number;
+}
+
+export interface RunCancelCommand {
+  readonly type: "run.cancel";
+  readonly workflowRunId: string;
+  readonly reason?: string;
+}
+export interface RunCancelResult {
+  readonly cancelled: boolean;
+}
+
+export interface RunRerunFromCommand {
+  readonly type: "run.rerunFrom";
+  readonly workflowRunId: string;
+  readonly fromStageId: string;
+}
+export interface RunRerunFromResult {
+  readonly workflowRunId: string;
+  readonly fromStageId: string;
+  readonly deletedStages: string[];
+}
+
+export interface JobExecuteCommand {
+  readonly type: "job.execute";
+  readonly idempotencyKey?: string;
+  readonly workflowRunId: string;
+  readonly workflowId: string;
+  readonly stageId: string;
+  /** Ignored beyond compatibility: the stage's config comes from the run. */
+  readonly config?: Record<string, unknown>;
+  /** Lease owner. @default the kernel's workerId */
+  readonly workerId?: string;
+  /** Transport job id, so heartbeats also extend the message lease. */
+  readonly jobId?: string;
+}
+export interface JobExecuteResult {
+  readonly outcome: "completed" | "suspended" | "failed" | "retrying" | "deferred" | "skipped";
+  readonly output?: unknown;
+  readonly error?: string;
+  /** suspended: next check; retrying/deferred: when the job should be delivered again. */
+  readonly nextPollAt?: Date;
+  /** The result was discarded: the run is no longer active or this attempt lost its lease. Do not retry. */
+  readonly ghost?: boolean;
+}
+
+export interface StagePollSuspendedCommand {
+  readonly type: "stage.pollSuspended";
+  readonly maxChecks?: number;
+  /** Check only this stage (used by scheduled wake-ups). */
+  readonly workflowRunId?: string;
+  readonly stageId?: string;
+}
+export interface StagePollSuspendedResult {
+  readonly checked: number;
+  readonly resumed: number;
+  readonly failed: number;
+  readonly resumedWorkflowRunIds: string[];
+}
+
+export interface LeaseReapStaleCommand {
+  readonly type: "lease.reapStale";
+  readonly staleThresholdMs: number;
+}
+export interface LeaseReapStaleResult {
+  readonly released: number;
+}
+
+export interface RunReapStuckCommand {
+  readonly type: "run.reapStuck";
+  /** A RUNNING run untouched for this long is examined. @default 60000 */
+  readonly stuckThresholdMs?: number;
+  readonly maxRuns?: number;
+}
+export interface RunReapStuckResult {
+  readonly redriven: number;
+  readonly failed: number;
+}
+
+export interface OutboxFlushCommand {
+  readonly type: "outbox.flush";
+  readonly maxEvents?: number;
+}
+export interface OutboxFlushResult {
+  readonly published: number;
+  readonly failed: number;
+  readonly deadLettered: number;
+}
+
+export interface PluginReplayDLQCommand {
+  readonly type: "plugin.replayDLQ";
+  readonly maxEvents?: number;
+}
+export interface PluginReplayDLQResult {
+  readonly replayed: number;
+}
+
+export type KernelCommand =
+  | RunCreateCommand
+  | RunClaimPendingCommand
+  | RunTransitionCommand
+  | RunCancelCommand
+  | RunRerunFromCommand
+  | JobExecuteCommand
+  | StagePollSuspendedCommand
+  | LeaseReapStaleCommand
+  | RunReapStuckCommand
+  | OutboxFlushCommand
+  | PluginReplayDLQCommand;
+
+export type KernelCommandType = KernelCommand["type"];
+
+export type CommandResult<T extends KernelCommand> = T extends RunCreateCommand
+  ? RunCreateResult
+  : T extends RunClaimPendingCommand
+    ? RunClaimPendingResult
+    : T extends RunTransitionCommand
+      ? RunTransitionResult
+      : T extends RunCancelCommand
+        ? RunCancelResult
+        : T extends RunRerunFromCommand
+          ? RunRerunFromResult
+          : T extends JobExecuteCommand
+            ? JobExecuteResult
+            : T extends StagePollSuspendedCommand
+              ? StagePollSuspendedResult
+              : T extends LeaseReapStaleCommand
+                ? LeaseReapStaleResult
+                : T extends RunReapStuckCommand
+                  ? RunReapStuckResult
+                  : T extends OutboxFlushCommand
+                    ? OutboxFlushResult
+                    : T extends PluginReplayDLQCommand
+                      ? PluginReplayDLQResult
+                      : never;
