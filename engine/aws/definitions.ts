@@ -25,8 +25,12 @@ export interface GlobalSecondaryIndexDefinition {
   readonly indexName: string;
   readonly partitionKey: KeyAttributeDefinition;
   readonly sortKey: KeyAttributeDefinition;
-  /** Every index projects all attributes so queries return whole records without a second read. */
-  readonly projection: "ALL";
+  /**
+   * Indexes project keys only: an update that leaves an index's keys alone then costs no index
+   * write (runs and stages are updated many times per run), and readers fetch the few items a
+   * query finds with one BatchGetItem.
+   */
+  readonly projection: "KEYS_ONLY" | "ALL";
   /** What the index serves, for humans and the docs. */
   readonly purpose: string;
 }
@@ -60,7 +64,7 @@ export const TABLE_DEFINITION: TableDefinition = {
       indexName: "gsi1",
       partitionKey: { name: "gsi1pk", type: "S" },
       sortKey: { name: "gsi1sk", type: "S" },
-      projection: "ALL",
+      projection: "KEYS_ONLY",
       purpose:
         "Work index (sparse): runs by status, suspended stages due by time, running stages by lease expiry, " +
         "unpublished and dead-lettered outbox events, queued and leased jobs of the DynamoDB job queue",
@@ -69,14 +73,14 @@ export const TABLE_DEFINITION: TableDefinition = {
       indexName: "gsi2",
       partitionKey: { name: "gsi2pk", type: "S" },
       sortKey: { name: "gsi2sk", type: "S" },
-      projection: "ALL",
+      projection: "KEYS_ONLY",
       purpose: "Runs of one workflow, newest first",
     },
     {
       indexName: "gsi3",
       partitionKey: { name: "gsi3pk", type: "S" },
       sortKey: { name: "gsi3sk", type: "S" },
-      projection: "ALL",
+      projection: "KEYS_ONLY",
       purpose: "All runs, newest first (listRuns without a workflow filter)",
     },
   ],
