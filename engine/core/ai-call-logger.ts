@@ -11,8 +11,21 @@ export interface AICallRecord {
   response: string;
   inputTokens: number;
   outputTokens: number;
+  /** Part of `inputTokens` read from the provider's prompt cache. */
   cachedInputTokens?: number;
+  /** Part of `inputTokens` written to the prompt cache (Anthropic prices these higher). */
+  cacheWriteInputTokens?: number;
+  /** Part of `outputTokens` spent on hidden reasoning. */
+  reasoningTokens?: number;
+  /** US dollars. */
   cost: number;
+  /**
+   * How `cost` was obtained: provider usage times the catalog price, a simulated price (offline
+   * `local/...` models), or estimated tokens (the provider reported none).
+   */
+  costSource?: "catalog" | "simulated" | "estimated";
+  /** The call went to the offline `local/...` provider: no network, no money spent. */
+  offline?: boolean;
   batchId?: string;
   metadata?: Record<string, unknown> | null;
 }

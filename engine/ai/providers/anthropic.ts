@@ -1,0 +1,257 @@
+/**
+ * Anthropic through the official `@anthropic-ai/sdk`, imported on first use: Messages (plain,
+ * streamed, with tools) and Message Batches. Anthropic has no embeddings endpoint.
+ */
+
+import type Anthropic from "@anthropic-ai/sdk";
+import { UnsupportedModelOperationError } from "../errors.js";
+import { makeUsage } from "../pricing.js";
+import type { FinishReason } from "../types.js";
+import { describeStainlessError, lazyClient, loadSdk, resolveApiKey } from "./sdk.js";
+import type { ChatRequest, ChatResponse, JsonSchema, Provider, ProviderBatchItem, ProviderConfig, StreamEvent } from "./types.js";
+
+/** Anthropic requires `max_tokens`; this is used when the caller gives none. */
+const DEFAULT_MAX_TOKENS = 4096;
+
+/** Creates the Anthropic provider; nothing is loaded or checked until the first request. */
+export function createAnthropicProvider(config: ProviderConfig): Provider {
+  const client = lazyClient(async () => {
+    const apiKey = await resolveApiKey("anthropic", config.apiKey);
+    const sdk = await loadSdk("anthropic", "@anthropic-ai/sdk", () => import("@anthropic-ai/sdk"));
+    return new sdk.default({ apiKey, baseURL: config.baseURL, defaultHeaders: config.headers, maxRetries: 0 });
+  });
+
+  return {
+    name: "anthropic",
+    async generate(request) {
+      const body = messagesBody(request) as unknown as Anthropic.MessageCreateParamsNonStreaming;
+      const message = await (await client()).messages.create(body, { signal: request.signal });
+      return parseMessage(message as unknown as MessageWire, request);
+    },
+    async stream(request) {
+      const body = { ...messagesBody(request), stream: true } as unknown as Anthropic.MessageCreateParamsStreaming;
+      const events = await (await client()).messages.create(body, { signal: request.signal });
+      return messageStream(events as unknown as AsyncIterable<StreamEventWire>, request);
+    },
+    async embed() {
+      throw new UnsupportedModelOperationError("Anthropic has no embeddings API; use an openai/, google/ or local/ embedding model");
+    },
+    async submitBatch(modelId, items, signal) {
+      const requests = items.map((item) => ({ custom_id: item.id, params: messagesBody({ ...item.request, modelId }) }));
+      const batch = await (await client()).messages.batches.create(
+        { requests } as unknown as Anthropic.Messages.BatchCreateParams,
+        { signal },
+      );
+      return batch.id;
+    },
+    async getBatchStatus(batchId, signal) {
+      const batch = await (await client()).messages.batches.retrieve(batchId, undefined, { signal });
+      const c = batch.request_counts;
+      const total = c.processing + c.succeeded + c.errored + c.canceled + c.expired;
+      const ended = batch.processing_status === "ended";
+      const state = !ended ? "running" : c.succeeded + c.errored === 0 && c.canceled > 0 ? "cancelled" : "completed";
+      return { state, total, succeeded: c.succeeded, failed: c.errored + c.canceled + c.expired };
+    },
+    async getBatchResults(batchId, options) {
+      const decoder = await (await client()).messages.batches.results(batchId, undefined, { signal: options?.signal });
+      const items: ProviderBatchItem[] = [];
+      for await (const line of decoder as unknown as AsyncIterable<BatchResultLineWire>) {
+        items.push(parseBatchLine(line, options?.jsonSchema));
+      }
+      return items;
+    },
+    describeError: describeStainlessError,
+  };
+}
+
+/**
+ * Structured output uses a forced tool call whose input is the object: the documented way to get
+ * JSON that follows a schema. Tool inputs must be objects, so other schemas are wrapped in `value`.
+ */
+function jsonTool(schema: JsonSchema, name: string): { tool: Record<string, unknown>; wrapped: boolean } {
+  const wrapped = schema.type !== "object";
+  const input_schema = wrapped ? { type: "object", properties: { value: schema }, required: ["value"] } : schema;
+  return { tool: { name, description: "Reply by calling this tool with the answer.", input_schema }, wrapped };
+}
+
+function messagesBody(request: Omit<ChatRequest, "signal">): Record<string, unknown> {
+  const messages = request.messages.map((m) => {
+    if (m.role === "user") return { role: "user", content: m.content };
+    if (m.role === "assistant") {
+      if (Array.isArray(m.providerContent)) return { role: "assistant", content: m.providerContent };
+      const content: unknown[] = m.content ? [{ type: "text", text: m.content }] : [];
+      for (const c of m.toolCalls ?? []) content.push({ type: "tool_use", id: c.id, name: c.name, input: c.arguments });
+      return { role: "assistant", content };
+    }
+    return {
+      role: "user",
+      content: m.results.map((r) => ({ type: "tool_result", tool_use_id: r.toolCallId, content: r.content, is_error: r.isError })),
+    };
+  });
+  const tools = (request.tools ?? []).map((t) => ({ name: t.name, description: t.description, input_schema: t.parameters }));
+  const json = request.jsonSchema ? jsonTool(request.jsonSchema.schema, request.jsonSchema.name) : undefined;
+  return {
+    model: request.modelId,
+    max_tokens: request.maxTokens ?? DEFAULT_MAX_TOKENS,
+    messages,
+    ...(request.system ? { system: request.system } : {}),
+    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+    ...(json ? { tools: [...tools, json.tool], tool_choice: { type: "tool", name: request.jsonSchema!.name } } : {}),
+    ...(!json && tools.length ? { tools } : {}),
+    ...request.providerOptions,
+  };
+}
+
+interface UsageWire {
+  input_tokens?: number | null;
+  output_tokens?: number | null;
+  cache_creation_input_tokens?: number | null;
+  cache_read_input_tokens?: number | null;
+  output_tokens_details?: { thinking_tokens?: number } | null;
+}
+
+type ContentBlockWire =
+  | { type: "text"; text: string }
+  | { type: "thinking"; thinking: string; signature?: string }
+  | { type: "redacted_thinking"; data: string }
+  | { type: "tool_use"; id: string; name: string; input: unknown }
+  | { type: string };
+
+interface MessageWire {
+  content: ContentBlockWire[];
+  stop_reason: string | null;
+  usage: UsageWire;
+}
+
+function parseMessage(message: MessageWire, request: Omit<ChatRequest, "signal">): ChatResponse {
+  let text = "";
+  let reasoning = "";
+  const toolCalls: ChatResponse["toolCalls"] = [];
+  for (const block of message.content) {
+    if (block.type === "text" && "text" in block) text += block.text;
+    else if (block.type === "thinking" && "thinking" in block) reasoning += block.thinking;
+    else if (block.type === "tool_use" && "input" in block) {
+      if (request.jsonSchema && block.name === request.jsonSchema.name) {
+        const wrapped = request.jsonSchema.schema.type !== "object";
+        text = JSON.stringify(wrapped ? (block.input as { value?: unknown })?.value : block.input);
+      } else toolCalls.push({ id: block.id, name: block.name, arguments: block.input });
+    }
+  }
+  const u = message.usage;
+  const cacheRead = u.cache_read_input_tokens ?? 0;
+  const cacheWrite = u.cache_creation_input_tokens ?? 0;
+  const finishReason = finishOf(message.stop_reason, toolCalls.length > 0);
+  return {
+    text,
+    reasoning: reasoning || undefined,
+    toolCalls,
+    finishReason,
+    refusal: finishReason === "content-filter" ? text || "refusal" : undefined,
+    // Thinking blocks must be sent back unchanged when a tool loop continues.
+    providerContent: message.content,
+    usage: makeUsage({
+      // Anthropic's input_tokens excludes cache reads and writes; ours counts every prompt token.
+      inputTokens: (u.input_tokens ?? 0) + cacheRead + cacheWrite,
+      cachedInputTokens: cacheRead,
+      cacheWriteInputTokens: cacheWrite,
+      outputTokens: u.output_tokens ?? 0,
+      reasoningTokens: u.output_tokens_details?.thinking_tokens ?? 0,
+    }),
+  };
+}
+
+function finishOf(stopReason: string | null, calledTools: boolean): FinishReason {
+  switch (stopReason) {
+    case "end_turn":
+    case "stop_sequence":
+      return "stop";
+    case "max_tokens":
+    case "model_context_window_exceeded":
+      return "length";
+    case "tool_use":
+      return calledTools ? "tool-calls" : "stop";
+    case "refusal":
+      return "content-filter";
+    default:
+      return "other";
+  }
+}
+
+type StreamEventWire =
+  | { type: "message_start"; message: MessageWire }
+  | { type: "content_block_start"; index: number; content_block: ContentBlockWire }
+  | {
+      type: "content_block_delta";
+      index: number;
+      delta:
+        | { type: "text_delta"; text: string }
+        | { type: "thinking_delta"; thinking: string }
+        | { type: "signature_delta"; signature: string }
+        | { type: "input_json_delta"; partial_json: string };
+    }
+  | { type: "content_block_stop"; index: number }
+  | { type: "message_delta"; delta: { stop_reason: string | null }; usage: UsageWire }
+  | { type: "message_stop" }
+  | { type: "ping" };
+
+async function* messageStream(
+  events: AsyncIterable<StreamEventWire>,
+  request: Omit<ChatRequest, "signal">,
+): AsyncIterable<StreamEvent> {
+  let usage: UsageWire = {};
+  let stopReason: string | null = null;
+  const blocks: Record<string, unknown>[] = [];
+  const partialJson: string[] = [];
+  for await (const event of events) {
+    switch (event.type) {
+      case "message_start":
+        usage = { ...event.message.usage };
+        break;
+      case "content_block_start":
+        blocks[event.index] = { ...event.content_block };
+        break;
+      case "content_block_delta": {
+        const block = blocks[event.index];
+        const d = event.delta;
+        if (d.type === "text_delta") {
+          block.text = `${block.text ?? ""}${d.text}`;
+          if (!request.jsonSchema) yield { type: "text", text: d.text };
+        } else if (d.type === "thinking_delta") {
+          block.thinking = `${block.thinking ?? ""}${d.thinking}`;
+          yield { type: "reasoning", text: d.thinking };
+        } else if (d.type === "signature_delta") block.signature = d.signature;
+        else if (d.type === "input_json_delta") partialJson[event.index] = (partialJson[event.index] ?? "") + d.partial_json;
+        break;
+      }
+      case "content_block_stop":
+        if (partialJson[event.index] !== undefined) blocks[event.index].input = JSON.parse(partialJson[event.index] || "{}");
+        break;
+      case "message_delta":
+        stopReason = event.delta.stop_reason ?? stopReason;
+        // message_delta usage is cumulative: it replaces the start figures, it is not added to them.
+        for (const [k, v] of Object.entries(event.usage ?? {})) if (v !== null && v !== undefined) (usage as Record<string, unknown>)[k] = v;
+        break;
+    }
+  }
+  const message: MessageWire = { content: blocks as ContentBlockWire[], stop_reason: stopReason, usage };
+  yield { type: "done", response: parseMessage(message, request) };
+}
+
+type BatchResultLineWire = {
+  custom_id: string;
+  result:
+    | { type: "succeeded"; message: MessageWire }
+    | { type: "errored"; error: { error?: { type?: string; message?: string } } }
+    | { type: "canceled" }
+    | { type: "expired" };
+};
+
+function parseBatchLine(line: BatchResultLineWire, jsonSchema: ChatRequest["jsonSchema"]): ProviderBatchItem {
+  const r = line.result;
+  if (r.type === "succeeded") return { id: line.custom_id, ok: true, response: parseMessage(r.message, { modelId: "", messages: [], jsonSchema }) };
+  if (r.type === "errored") {
+    const e = r.error.error;
+    return { id: line.custom_id, ok: false, error: `${e?.type ?? "error"}: ${e?.message ?? "unknown error"}` };
+  }
+  return { id: line.custom_id, ok: false, error: r.type === "expired" ? "expired before it was processed" : "canceled" };
+}
