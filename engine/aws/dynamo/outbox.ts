@@ -19,9 +19,9 @@ const pendingIndex = (runId: string, sequence: number): Item => ({
  * never both take a number (one gets a conflict and retries) and numbers never have gaps.
  */
 export async function appendOutboxEvents(scope: Scope, events: CreateOutboxEventInput[]): Promise<OutboxRecord[]> {
-  const written: OutboxRecord[] = [];
-  const byRun = new Map<string, CreateOutboxEventInput[]>();
-  for (const event of events) byRun.set(event.workflowRunId, [...(byRun.get(event.workflowRunId) ?? []), event]);
+  const written: OutboxRecord[] = new Array<OutboxRecord>(events.length);
+  const byRun = new Map<string, { event: CreateOutboxEventInput; index: number }[]>();
+  events.forEach((event, index) => byRun.set(event.workflowRunId, [...(byRun.get(event.workflowRunId) ?? []), { event, index }]));
   for (const [runId, runEvents] of byRun) {
     const run = await scope.uow.read(runKey(runId));
     if (!run) throw new PersistenceConflictError(`Run ${runId} does not exist`);
@@ -30,7 +30,7 @@ export async function appendOutboxEvents(scope: Scope, events: CreateOutboxEvent
       add: { lastEventSeq: runEvents.length },
       conditions: [{ attr: "lastEventSeq", op: "=", value: last }],
     });
-    runEvents.forEach((event, i) => {
+    runEvents.forEach(({ event, index }, i) => {
       const sequence = last + 1 + i;
       const item = scope.uow.create(eventKey(runId, sequence), {
         entity: "event",
@@ -45,7 +45,7 @@ export async function appendOutboxEvents(scope: Scope, events: CreateOutboxEvent
         dlqAt: null,
         ...pendingIndex(runId, sequence),
       });
-      written.push(decodeEvent(item));
+      written[index] = decodeEvent(item);
     });
   }
   return written;

@@ -1,0 +1,8 @@
+/**
+ * `stageflow/aws`: the kernel's production ports on AWS. Load this subpath only where AWS is
+ * used; `stageflow` itself never loads an AWS SDK.
+ */
+export { createDynamoWorkflowPersistence, type DynamoWorkflowPersistenceOptions } from "./dynamo/persistence.js";
+export { DynamoItemTooLargeError, DynamoTableNotFoundError, AwsCredentialsError, TransactionTooLargeError } from "./dynamo/errors.js";
+export type { DynamoClientLike } from "./dynamo/document-client.js";
+export * from "./definitions.js";
