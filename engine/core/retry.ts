@@ -49,9 +49,11 @@ export class NonRetryableError extends Error {
   override name = "NonRetryableError";
 }
 
+/** Deterministic failures: another attempt would fail the same way. */
+const ALWAYS_FINAL = new Set(["ZodError", "StageValidationError", "ValidationError", "MissingStageOutputError", "NonRetryableError"]);
+
 export function isRetryable(error: unknown, policy: Required<RetryPolicy>): boolean {
   if (!(error instanceof Error)) return true;
-  if (error.name === "ZodError" || error.name === "StageValidationError") return false;
-  if (error instanceof NonRetryableError) return false;
+  if (ALWAYS_FINAL.has(error.name) || error instanceof NonRetryableError) return false;
   return !policy.nonRetryableErrors.includes(error.name);
 }

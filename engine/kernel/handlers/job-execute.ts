@@ -1,0 +1,236 @@
+import type { StageLike } from "../../core/stage.js";
+import { isSuspendedResult, type StageResult, type SuspendedResult } from "../../core/types.js";
+import type { Workflow } from "../../core/workflow.js";
+import type { JobExecuteCommand, JobExecuteResult } from "../commands.js";
+import type { KernelDeps } from "../deps.js";
+import { PersistenceConflictError, StageValidationError } from "../errors.js";
+import { isBlobReference, type WorkflowRunRecord, type WorkflowStageRecord } from "../records.js";
+import { measureAIUsage } from "../helpers/ai-usage.js";
+import { applyEffects, type AfterCommit } from "../helpers/effects.js";
+import { retryOnConflict } from "../helpers/conflict-retry.js";
+import { loadStageInputs, zodIssues } from "../helpers/load-stage-inputs.js";
+import { recordEvents } from "../helpers/outbox.js";
+import { buildStageContext, createLogCollector } from "../helpers/stage-context.js";
+import { completeStage, failStage, isRunActive, suspendStage, type StageFence } from "../helpers/stage-outcomes.js";
+import { blobKeys, storeValue } from "../helpers/stored-values.js";
+import { getWorkflowOrThrow } from "../helpers/workflow-plan.js";
+
+type Claim =
+  | { kind: "claimed"; run: WorkflowRunRecord; stage: WorkflowStageRecord }
+  | { kind: "done"; result: JobExecuteResult };
+
+const skipped = (reason: string): Claim => ({ kind: "done", result: { outcome: "skipped", ghost: true, error: reason } });
+
+/**
+ * Phase 1: claim the stage attempt. The write sets a new attempt number (the fencing token) and
+ * a lease; it only holds if nobody else claimed the stage since we read it.
+ */
+async function claimStage(deps: KernelDeps, command: JobExecuteCommand, stageDef: StageLike, workerId: string): Promise<Claim> {
+  return retryOnConflict(() =>
+    deps.persistence.withTransaction(async (tx): Promise<Claim> => {
+      const run = await tx.getRun(command.workflowRunId);
+      if (!isRunActive(run)) return skipped(run ? `run is ${run.status}` : "run does not exist");
+      const stage = await tx.getStage(command.workflowRunId, command.stageId);
+      if (!stage) return skipped("stage has no record (stale job)");
+      const now = deps.clock.now();
+      const leaseExpired = stage.status === "RUNNING" && (stage.leaseExpiresAt?.getTime() ?? 0) <= now.getTime();
+      if (stage.status !== "PENDING" && !leaseExpired) return skipped(`stage is ${stage.status}`);
+      if (stage.status === "PENDING" && stage.retryAt && stage.retryAt.getTime() > now.getTime()) {
+        return { kind: "done", result: { outcome: "deferred", nextPollAt: stage.retryAt } };
+      }
+      const claimed = await tx.updateStage(run.id, stage.stageId, {
+        expectedAttempt: stage.attempt,
+        expectedStatus: stage.status,
+        status: "RUNNING",
+        attempt: stage.attempt + 1,
+        leaseOwner: workerId,
+        leaseExpiresAt: new Date(now.getTime() + deps.leaseMs),
+        retryAt: null,
+        startedAt: stage.startedAt ?? now,
+      });
+      await recordEvents(
+        tx,
+        deps,
+        run.id,
+        [{ type: "stage:started", stageId: stage.stageId, stageName: stageDef.name, attempt: claimed.attempt }],
+        `job.execute:${run.id}:${stage.stageId}:${claimed.attempt}`,
+      );
+      return { kind: "claimed", run, stage: claimed };
+    }),
+  );
+}
+
+/** Extends the lease while the stage runs; aborts the stage when the lease is lost or the run cancelled. */
+function startHeartbeat(deps: KernelDeps, stage: WorkflowStageRecord, jobId: string | undefined, controller: AbortController) {
+  let inFlight = false;
+  const handle = deps.timers.setInterval(() => {
+    if (inFlight || controller.signal.aborted) return;
+    inFlight = true;
+    const leaseExpiresAt = new Date(deps.clock.now().getTime() + deps.leaseMs);
+    deps.persistence
+      .updateStage(stage.workflowRunId, stage.stageId, { expectedAttempt: stage.attempt, expectedStatus: "RUNNING", leaseExpiresAt })
+      .then(() => (jobId ? deps.jobTransport.touchJob(jobId) : undefined))
+      .catch((error: unknown) => {
+        if (error instanceof PersistenceConflictError) controller.abort(new Error("Stage attempt lost its lease or the run was cancelled"));
+      })
+      .finally(() => (inFlight = false));
+  }, deps.heartbeatIntervalMs);
+  return () => deps.timers.clearInterval(handle);
+}
+
+/** Writes progress events one at a time, keeping only the newest while a write is in flight. */
+function createProgressWriter(deps: KernelDeps, run: WorkflowRunRecord, stage: WorkflowStageRecord) {
+  let pending: Parameters<ReturnType<typeof buildStageContext>["onProgress"]>[0] | undefined;
+  let chain: Promise<void> = Promise.resolve();
+  let scheduled = false;
+  const flush = async () => {
+    scheduled = false;
+    const update = pending;
+    pending = undefined;
+    if (!update) return;
+    await retryOnConflict(() =>
+      deps.persistence.withTransaction((tx) =>
+        recordEvents(
+          tx,
+          deps,
+          run.id,
+          [{ type: "stage:progress", stageId: stage.stageId, progress: update.progress, message: update.message, details: update.details }],
+          `job.execute:${run.id}:${stage.stageId}:${stage.attempt}`,
+        ),
+      ),
+    ).catch(() => undefined);
+  };
+  return {
+    report(update: NonNullable<typeof pending>) {
+      pending = update;
+      if (!scheduled) {
+        scheduled = true;
+        chain = chain.then(flush);
+      }
+    },
+    settled: () => chain,
+  };
+}
+
+type Execution =
+  | { kind: "output"; result: StageResult<unknown>; output: unknown }
+  | { kind: "suspended"; result: SuspendedResult }
+  | { kind: "error"; error: unknown };
+
+/** Phase 2: run the stage's code outside any transaction and validate what it returns. */
+async function runStage(
+  deps: KernelDeps,
+  run: WorkflowRunRecord,
+  workflow: Workflow,
+  stageDef: StageLike,
+  stage: WorkflowStageRecord,
+  jobId: string | undefined,
+  logs: ReturnType<typeof createLogCollector>,
+): Promise<Execution> {
+  const controller = new AbortController();
+  const stopHeartbeat = startHeartbeat(deps, stage, jobId, controller);
+  const progress = createProgressWriter(deps, run, stage);
+  try {
+    const stages = await deps.persistence.getStagesByRun(run.id);
+    const { stageInput, config, workflowContext } = await loadStageInputs(deps, run, workflow, stageDef, stages);
+    const ctx = buildStageContext({
+      deps,
+      workflowRunId: run.id,
+      stageId: stage.stageId,
+      attempt: stage.attempt,
+      stageInput,
+      config,
+      workflowContext,
+      resumeState: (stage.resumeData ?? undefined) as SuspendedResult["state"] | undefined,
+      signal: controller.signal,
+      log: logs.log,
+      onProgress: (update) => progress.report(update),
+    });
+    const result = await stageDef.execute(ctx as never);
+    await progress.settled();
+    if (isSuspendedResult(result)) {
+      if (stageDef.mode !== "async-batch") throw new StageValidationError(stageDef.id, [{ path: [], message: "only async-batch stages may suspend" }]);
+      return { kind: "suspended", result };
+    }
+    if (!result || typeof result !== "object" || !("output" in result)) {
+      throw new StageValidationError(stageDef.id, [{ path: [], message: "execute() must return { output }" }]);
+    }
+    const parsed = stageDef.outputSchema.safeParse(result.output);
+    if (!parsed.success) throw new StageValidationError(stageDef.id, zodIssues(parsed.error));
+    return { kind: "output", result, output: parsed.data };
+  } catch (error) {
+    await progress.settled();
+    return { kind: "error", error };
+  } finally {
+    stopHeartbeat();
+  }
+}
+
+/** `job.execute`: claim (phase 1), run the stage outside any transaction (phase 2), commit under the fence (phase 3). */
+export async function handleJobExecute(deps: KernelDeps, command: JobExecuteCommand): Promise<JobExecuteResult> {
+  const workflow = getWorkflowOrThrow(deps, command.workflowId);
+  const stageDef = workflow.getStage(command.stageId);
+  if (!stageDef) return { outcome: "skipped", ghost: true, error: `stage ${command.stageId} is not in workflow ${workflow.id}` };
+  const workerId = command.workerId ?? deps.workerId;
+
+  const claim = await claimStage(deps, command, stageDef, workerId);
+  if (claim.kind === "done") return claim.result;
+  const { run, stage } = claim;
+  const startedAtMs = deps.clock.now().getTime();
+  const logs = createLogCollector(run.id, stage.stageId);
+  const execution = await runStage(deps, run, workflow, stageDef, stage, command.jobId, logs);
+
+  // Work that needs I/O happens before the commit transaction, which then stays short.
+  let storedOutput: unknown;
+  if (execution.kind === "output") {
+    storedOutput = await storeValue(deps, blobKeys.stageOutput(run.id, stage.stageId, stage.attempt), execution.output);
+    for (const [key, value] of Object.entries(execution.result.artifacts ?? {})) {
+      await deps.blobStore.put(blobKeys.artifact(run.id, stage.stageId, key), value);
+    }
+  }
+  if (logs.logs.length) await deps.persistence.createLogs(logs.logs).catch(() => undefined);
+  const usage = await measureAIUsage(deps, run.id, stage.stageId);
+  const fence: StageFence = { expectedStatus: "RUNNING", expectedAttempt: stage.attempt };
+  const causationId = `job.execute:${run.id}:${stage.stageId}:${stage.attempt}`;
+
+  type Committed = { result: JobExecuteResult; effects?: AfterCommit };
+  const committed = await retryOnConflict(() =>
+    deps.persistence.withTransaction(async (tx): Promise<Committed> => {
+      const currentRun = await tx.getRun(run.id);
+      const current = await tx.getStage(run.id, stage.stageId);
+      // Phase 3's fence: the run must still be active and the stage still ours.
+      if (!isRunActive(currentRun) || current?.status !== "RUNNING" || current.attempt !== stage.attempt) {
+        return { result: { outcome: execution.kind === "error" ? "failed" : execution.kind === "suspended" ? "suspended" : "completed", ghost: true } };
+      }
+      const base = { run: currentRun, stage: current, workflow, stageDef, fence, usage, causationId, startedAtMs };
+      if (execution.kind === "output") {
+        const settled = await completeStage(tx, deps, { ...base, storedOutput, customMetrics: execution.result.customMetrics });
+        return { result: { outcome: "completed", output: execution.output }, effects: settled.effects };
+      }
+      if (execution.kind === "suspended") {
+        const { pollConfig, state } = execution.result;
+        const settled = await suspendStage(tx, deps, {
+          ...base,
+          state,
+          pollInterval: pollConfig.pollInterval,
+          maxWaitTime: pollConfig.maxWaitTime,
+          nextPollAt: pollConfig.nextPollAt ? new Date(pollConfig.nextPollAt) : undefined,
+        });
+        return { result: { outcome: "suspended", nextPollAt: settled.nextPollAt }, effects: settled.effects };
+      }
+      const settled = await failStage(tx, deps, { ...base, error: execution.error });
+      const error = execution.error instanceof Error ? execution.error.message : String(execution.error);
+      return settled.retryAt
+        ? { result: { outcome: "retrying", error, nextPollAt: settled.retryAt }, effects: settled.effects }
+        : { result: { outcome: "failed", error }, effects: settled.effects };
+    }),
+  );
+
+  if (committed.result.ghost) {
+    // Our output lost; its blob (keyed by our attempt) is nobody's, so remove it.
+    if (isBlobReference(storedOutput)) await deps.blobStore.delete(storedOutput.$blob).catch(() => undefined);
+    return committed.result;
+  }
+  if (committed.effects) await applyEffects(deps, committed.effects);
+  return committed.result;
+}

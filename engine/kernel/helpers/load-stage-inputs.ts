@@ -1,0 +1,50 @@
+import type { StageLike } from "../../core/stage.js";
+import type { Workflow } from "../../core/workflow.js";
+import type { KernelDeps } from "../deps.js";
+import { ValidationError, type ValidationIssue } from "../errors.js";
+import type { WorkflowRunRecord, WorkflowStageRecord } from "../records.js";
+import { resolveValue } from "./stored-values.js";
+import { storedGroupOutput } from "./workflow-plan.js";
+
+export function zodIssues(error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string; code?: string }> }): ValidationIssue[] {
+  return error.issues.map((i) => ({
+    path: i.path.map((p) => (typeof p === "number" ? p : String(p))),
+    message: i.message,
+    code: i.code,
+  }));
+}
+
+/**
+ * Everything a stage reads: its input (the previous group's output, or the run input), its
+ * parsed config and every earlier output. One query for the stage records; only outputs that
+ * were moved to the BlobStore cost a read each, fetched in parallel.
+ */
+export async function loadStageInputs(
+  deps: KernelDeps,
+  run: WorkflowRunRecord,
+  workflow: Workflow,
+  stageDef: StageLike,
+  stages: WorkflowStageRecord[],
+): Promise<{ stageInput: unknown; config: unknown; workflowContext: Record<string, unknown> }> {
+  const byId = new Map(stages.map((s) => [s.stageId, s]));
+  const group = workflow.getExecutionGroupIndex(stageDef.id);
+  const completed = stages.filter((s) => s.status === "COMPLETED" && s.executionGroup < group);
+  const resolved = await Promise.all(completed.map(async (s) => [s.stageId, await resolveValue(deps, s.outputData)] as const));
+  const workflowContext = Object.fromEntries(resolved);
+  let rawInput: unknown;
+  if (group === 0) {
+    rawInput = await resolveValue(deps, run.input);
+  } else {
+    const previous = workflow.getStagesInExecutionGroup(group - 1);
+    rawInput =
+      previous.length === 1
+        ? workflowContext[previous[0]!.id]
+        : Object.fromEntries(previous.map((s) => [s.id, workflowContext[s.id]]));
+    if (rawInput === undefined) rawInput = await resolveValue(deps, storedGroupOutput(workflow, group - 1, byId));
+  }
+  const parsedInput = stageDef.inputSchema.safeParse(rawInput);
+  if (!parsedInput.success) throw new ValidationError(`input of stage "${stageDef.id}"`, zodIssues(parsedInput.error));
+  const parsedConfig = stageDef.configSchema.safeParse(run.config[stageDef.id] ?? {});
+  if (!parsedConfig.success) throw new ValidationError(`config.${stageDef.id}`, zodIssues(parsedConfig.error));
+  return { stageInput: parsedInput.data, config: parsedConfig.data, workflowContext };
+}

@@ -1,0 +1,103 @@
+import { TERMINAL_STATUSES } from "../../core/types.js";
+import type { Workflow } from "../../core/workflow.js";
+import type { KernelDeps } from "../deps.js";
+import type { KernelEventInput } from "../events.js";
+import type { Persistence } from "../ports.js";
+import type { UpdateRunInput, WorkflowRunRecord, WorkflowStageRecord } from "../records.js";
+import { noEffects, type AfterCommit } from "./effects.js";
+import { recordEvents } from "./outbox.js";
+import { blobKeys, storeValue } from "./stored-values.js";
+import { createGroupStages, storedGroupOutput } from "./workflow-plan.js";
+
+export type SettleAction = "advanced" | "completed" | "failed" | "suspended" | "resumed" | "noop";
+
+export interface SettleInput {
+  run: WorkflowRunRecord;
+  workflow: Workflow;
+  /** Events of the stage change that led here; written before the run's own events. */
+  events: KernelEventInput[];
+  causationId: string;
+  addCost?: number;
+  addTokens?: number;
+}
+
+export interface SettleResult {
+  action: SettleAction;
+  effects: AfterCommit;
+  nextGroup?: number;
+}
+
+/**
+ * After a stage changed state (inside the same transaction), decides what the run does next:
+ * start the next group, complete, fail, suspend, resume, or nothing. The run is always written
+ * with the version that was read, so of two stages finishing at once exactly one sees the group
+ * complete (the other's transaction conflicts, retries and then sees the first's commit).
+ */
+export async function settleRun(tx: Persistence, deps: KernelDeps, input: SettleInput): Promise<SettleResult> {
+  const { run, workflow } = input;
+  const now = deps.clock.now();
+  const stages = await tx.getStagesByRun(run.id);
+  const byId = new Map(stages.map((s) => [s.stageId, s]));
+  const group = run.currentGroup;
+  const planned = workflow.getStagesInExecutionGroup(group);
+  const groupRecords = planned.map((s) => byId.get(s.id)).filter((s): s is WorkflowStageRecord => s !== undefined);
+  const events = [...input.events];
+  const patch: UpdateRunInput = { expectedVersion: run.version, addCost: input.addCost, addTokens: input.addTokens };
+  const effects = noEffects();
+  let action: SettleAction = "noop";
+  let nextGroup: number | undefined;
+
+  const failed = groupRecords.find((s) => s.status === "FAILED");
+  const allDone = groupRecords.length === planned.length && groupRecords.every((s) => s.status === "COMPLETED" || s.status === "SKIPPED");
+  const active = groupRecords.filter((s) => !TERMINAL_STATUSES.has(s.status));
+
+  if (failed && run.status !== "FAILED") {
+    action = "failed";
+    Object.assign(patch, {
+      status: "FAILED",
+      completedAt: now,
+      duration: run.startedAt ? now.getTime() - run.startedAt.getTime() : null,
+      errorMessage: `Stage ${failed.stageId} failed: ${failed.errorMessage ?? "unknown error"}`,
+    } satisfies UpdateRunInput);
+    // Siblings that have not started (or wait on a batch) will never be needed.
+    for (const sibling of active) {
+      if (sibling.status === "PENDING" || sibling.status === "SUSPENDED") {
+        await tx.updateStage(run.id, sibling.stageId, { status: "CANCELLED", nextPollAt: null, retryAt: null });
+      }
+    }
+    events.push({ type: "workflow:failed", workflowId: run.workflowId, error: patch.errorMessage!, failedStageId: failed.stageId });
+    effects.cancelJobsOfRuns.push(run.id);
+  } else if (allDone && group + 1 < workflow.executionGroups.length) {
+    action = "advanced";
+    nextGroup = group + 1;
+    patch.currentGroup = nextGroup;
+    if (run.status === "SUSPENDED") patch.status = "RUNNING";
+    effects.enqueue.push(...(await createGroupStages(tx, { ...run, currentGroup: nextGroup }, workflow, nextGroup)));
+  } else if (allDone) {
+    action = "completed";
+    const combined = storedGroupOutput(workflow, group, byId);
+    const output = await storeValue(deps, blobKeys.runOutput(run.id), combined);
+    const duration = run.startedAt ? now.getTime() - run.startedAt.getTime() : 0;
+    Object.assign(patch, { status: "COMPLETED", output, completedAt: now, duration } satisfies UpdateRunInput);
+    events.push({
+      type: "workflow:completed",
+      workflowId: run.workflowId,
+      output,
+      duration,
+      totalCost: run.totalCost + (input.addCost ?? 0),
+      totalTokens: run.totalTokens + (input.addTokens ?? 0),
+    });
+  } else if (active.length > 0 && active.every((s) => s.status === "SUSPENDED") && run.status === "RUNNING") {
+    action = "suspended";
+    patch.status = "SUSPENDED";
+    events.push({ type: "workflow:suspended", workflowId: run.workflowId, stageIds: active.map((s) => s.stageId) });
+  } else if (run.status === "SUSPENDED" && active.some((s) => s.status !== "SUSPENDED")) {
+    action = "resumed";
+    patch.status = "RUNNING";
+    events.push({ type: "workflow:resumed", workflowId: run.workflowId });
+  }
+
+  await tx.updateRun(run.id, patch);
+  await recordEvents(tx, deps, run.id, events, input.causationId);
+  return { action, effects, nextGroup };
+}

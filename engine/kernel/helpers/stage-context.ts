@@ -1,0 +1,96 @@
+import { stageTopic, type AICallLogger } from "../../core/ai-call-logger.js";
+import type { CheckCompletionContext, ProgressUpdate, StageContext, StageStorage } from "../../core/stage.js";
+import type { LogLevel, SuspendedState } from "../../core/types.js";
+import type { KernelDeps } from "../deps.js";
+import { MissingStageOutputError } from "../errors.js";
+import type { CreateLogInput } from "../records.js";
+import { blobKeys } from "./stored-values.js";
+
+/** Stage context plus what the kernel needs to read back from it. */
+export type KernelStageContext = StageContext<unknown, unknown, Record<string, unknown>> & {
+  /** Topic under which this stage's model calls are recorded. */
+  readonly aiTopic: string;
+  /** Logger for model calls (present when the kernel has one). */
+  readonly aiCallLogger?: AICallLogger;
+};
+
+export function createStageStorage(deps: KernelDeps, workflowRunId: string, stageId: string): StageStorage {
+  const prefix = blobKeys.artifact(workflowRunId, stageId, "");
+  return {
+    save: (key, data) => deps.blobStore.put(prefix + key, data),
+    load: async <T>(key: string) => (await deps.blobStore.get(prefix + key)) as T,
+    exists: (key) => deps.blobStore.has(prefix + key),
+    delete: (key) => deps.blobStore.delete(prefix + key),
+    list: async () => (await deps.blobStore.list(prefix)).map((k) => k.slice(prefix.length)),
+  };
+}
+
+export function createLogCollector(workflowRunId: string, stageId: string) {
+  const logs: CreateLogInput[] = [];
+  const log = (level: LogLevel, message: string, meta?: Record<string, unknown>) => {
+    logs.push({ workflowRunId, stageId, level, message, metadata: meta ?? null });
+  };
+  return { logs, log };
+}
+
+export function buildStageContext(input: {
+  deps: KernelDeps;
+  workflowRunId: string;
+  stageId: string;
+  attempt: number;
+  stageInput: unknown;
+  config: unknown;
+  workflowContext: Record<string, unknown>;
+  resumeState?: SuspendedState;
+  signal: AbortSignal;
+  log: (level: LogLevel, message: string, meta?: Record<string, unknown>) => void;
+  onProgress: (update: ProgressUpdate) => void;
+}): KernelStageContext {
+  const { workflowContext, workflowRunId, stageId } = input;
+  return {
+    input: input.stageInput,
+    config: input.config,
+    workflowRunId,
+    stageId,
+    attempt: input.attempt,
+    workflowContext,
+    resumeState: input.resumeState,
+    signal: input.signal,
+    aiTopic: stageTopic(workflowRunId, stageId),
+    aiCallLogger: input.deps.aiCallLogger,
+    require(id: string) {
+      if (!(id in workflowContext)) {
+        const available = Object.keys(workflowContext);
+        throw new MissingStageOutputError(
+          `Stage "${stageId}" requires the output of "${id}", which has none. ` +
+            `Available: ${available.length ? available.join(", ") : "(none)"}`,
+        );
+      }
+      return workflowContext[id];
+    },
+    optional(id: string) {
+      return workflowContext[id];
+    },
+    log: input.log,
+    onProgress: input.onProgress,
+    storage: createStageStorage(input.deps, workflowRunId, stageId),
+  };
+}
+
+export function buildCheckCompletionContext(input: {
+  deps: KernelDeps;
+  workflowRunId: string;
+  stageId: string;
+  config: unknown;
+  log: (level: LogLevel, message: string, meta?: Record<string, unknown>) => void;
+}): CheckCompletionContext<unknown> & { aiTopic: string; aiCallLogger?: AICallLogger } {
+  return {
+    workflowRunId: input.workflowRunId,
+    stageId: input.stageId,
+    config: input.config,
+    log: input.log,
+    storage: createStageStorage(input.deps, input.workflowRunId, input.stageId),
+    aiTopic: stageTopic(input.workflowRunId, input.stageId),
+    aiCallLogger: input.deps.aiCallLogger,
+  };
+}

@@ -1,0 +1,32 @@
+import type { KernelDeps } from "../deps.js";
+import { isBlobReference, type BlobReference } from "../records.js";
+
+/** Inline when small, otherwise put in the BlobStore and replaced by a reference. */
+export async function storeValue(deps: KernelDeps, key: string, value: unknown): Promise<unknown> {
+  const json = JSON.stringify(value ?? null);
+  const size = Buffer.byteLength(json);
+  if (size <= deps.inlineOutputLimitBytes) return value ?? null;
+  await deps.blobStore.put(key, value);
+  return { $blob: key, size } satisfies BlobReference;
+}
+
+/** Reverses `storeValue`; a map of stored values (a parallel group's output) is resolved one level deep. */
+export async function resolveValue(deps: KernelDeps, stored: unknown): Promise<unknown> {
+  if (isBlobReference(stored)) return deps.blobStore.get(stored.$blob);
+  if (stored && typeof stored === "object" && !Array.isArray(stored)) {
+    const entries = Object.entries(stored as Record<string, unknown>);
+    if (entries.some(([, v]) => isBlobReference(v))) {
+      const resolved = await Promise.all(entries.map(async ([k, v]) => [k, await resolveValue(deps, v)] as const));
+      return Object.fromEntries(resolved);
+    }
+  }
+  return stored;
+}
+
+export const blobKeys = {
+  runInput: (runId: string) => `runs/${runId}/input.json`,
+  runOutput: (runId: string) => `runs/${runId}/output.json`,
+  stagePrefix: (runId: string, stageId: string) => `runs/${runId}/stages/${stageId}/`,
+  stageOutput: (runId: string, stageId: string, attempt: number) => `runs/${runId}/stages/${stageId}/output-${attempt}.json`,
+  artifact: (runId: string, stageId: string, key: string) => `runs/${runId}/stages/${stageId}/artifacts/${key}`,
+};

@@ -1,0 +1,13 @@
+export { createKernel, type Kernel } from "./kernel.js";
+export type { KernelConfig, KernelDeps } from "./deps.js";
+export type * from "./commands.js";
+export type * from "./events.js";
+export { KERNEL_EVENT_TYPES } from "./events.js";
+export type * from "./ports.js";
+export type * from "./records.js";
+export { isBlobReference } from "./records.js";
+export * from "./errors.js";
+export { definePlugin, createPluginRunner, type Plugin, type PluginRunnerOptions } from "./plugins.js";
+export { LeaseExpiredError } from "./handlers/lease-reap-stale.js";
+export { toPublishedEvent } from "./handlers/outbox-flush.js";
+export { resolveValue as resolveStoredValue } from "./helpers/stored-values.js";

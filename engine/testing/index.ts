@@ -1,0 +1,3 @@
+export { InMemoryWorkflowPersistence } from "./in-memory-persistence.js";
+export { InMemoryJobQueue, jobIdFor, type InMemoryJobQueueOptions } from "./in-memory-job-queue.js";
+export { FakeClock, InMemoryBlobStore, CollectingEventSink, NoopScheduler } from "../kernel/testing/index.js";
