@@ -11,6 +11,8 @@ export type {
   JobTransportConformanceFixture,
   JobTransportConformanceOptions,
 } from "./job-transport/suite.js";
+export { runBlobStoreConformanceSuite } from "./blob-store/suite.js";
+export type { BlobStoreConformanceFixture, BlobStoreConformanceOptions } from "./blob-store/suite.js";
 export type {
   ConformanceClock,
   ConformanceDescribe,

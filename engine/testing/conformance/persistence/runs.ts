@@ -62,10 +62,12 @@ export const runCases: ConformanceGroup<PersistenceConformanceFixture> = {
       },
     },
     {
-      name: "records handed out are copies: mutating one changes nothing stored",
+      name: "run records are copies: mutating an input or a returned record, nested values included, changes nothing stored",
       async run(fixture) {
         const { persistence } = fixture;
-        const created = await createRun(fixture);
+        const input = runInput();
+        const created = await persistence.createRun(input);
+        (input.config as { extract: unknown }).extract = "mutated input";
         created.status = "FAILED";
         (created.input as { document: string }).document = "mutated";
         const read = await persistence.getRun(created.id);

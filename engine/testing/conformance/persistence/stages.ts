@@ -64,6 +64,24 @@ export const stageCases: ConformanceGroup<PersistenceConformanceFixture> = {
       },
     },
     {
+      name: "stage records are copies: mutating an input or a returned record, nested values included, changes nothing stored",
+      async run(fixture) {
+        const { persistence } = fixture;
+        const run = await createRun(fixture);
+        const input = stageInput(run.id, { config: { model: "small" } });
+        const created = await persistence.createStage(input);
+        (input.config as { model: string }).model = "mutated input";
+        (created.config as { model: string }).model = "mutated record";
+        const output = { items: [1, 2] };
+        const updated = await persistence.updateStage(run.id, input.stageId, { outputData: output });
+        output.items.push(3);
+        (updated.outputData as { items: number[] }).items.push(4);
+        const read = await persistence.getStage(run.id, input.stageId);
+        assert.deepEqual(read?.config, { model: "small" });
+        assert.deepEqual(read?.outputData, { items: [1, 2] });
+      },
+    },
+    {
       name: "getStage of an unknown stage returns null",
       async run(fixture) {
         const run = await createRun(fixture);
