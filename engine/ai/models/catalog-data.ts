@@ -100,21 +100,23 @@ export const BUILTIN_MODELS: readonly ModelSpec[] = [
     source: { url: OPENAI_PRICING, checkedAt: CHECKED },
   },
 
-  // Anthropic: cache reads cost 0.1x input, 5-minute cache writes 1.25x input.
+  // Anthropic: cache reads cost 0.1x input, 5-minute cache writes 1.25x input. Newer models that
+  // @anthropic-ai/sdk lists (claude-sonnet-4-6, claude-opus-4-6 and later) are left out until their
+  // prices are copied from the pricing page; add them with registerModels().
   {
-    key: "anthropic/claude-opus-4-1",
+    key: "anthropic/claude-opus-4-5",
     provider: "anthropic",
-    providerModelId: "claude-opus-4-1-20250805",
+    providerModelId: "claude-opus-4-5-20251101",
     kind: "text",
     contextWindow: 200_000,
     pricing: {
-      inputPerMillion: 15,
-      cachedInputPerMillion: 1.5,
-      cacheWritePerMillion: 18.75,
-      outputPerMillion: 75,
+      inputPerMillion: 5,
+      cachedInputPerMillion: 0.5,
+      cacheWritePerMillion: 6.25,
+      outputPerMillion: 25,
       batchDiscount: HALF_PRICE_BATCH,
     },
-    source: { url: ANTHROPIC_PRICING, checkedAt: CHECKED },
+    source: { url: ANTHROPIC_PRICING, checkedAt: "2025-11-24", note: "deprecated by Anthropic, end of life 2027-01-22" },
   },
   {
     key: "anthropic/claude-sonnet-4-5",
@@ -129,22 +131,7 @@ export const BUILTIN_MODELS: readonly ModelSpec[] = [
       outputPerMillion: 15,
       batchDiscount: HALF_PRICE_BATCH,
     },
-    source: { url: ANTHROPIC_PRICING, checkedAt: CHECKED },
-  },
-  {
-    key: "anthropic/claude-sonnet-4",
-    provider: "anthropic",
-    providerModelId: "claude-sonnet-4-20250514",
-    kind: "text",
-    contextWindow: 200_000,
-    pricing: {
-      inputPerMillion: 3,
-      cachedInputPerMillion: 0.3,
-      cacheWritePerMillion: 3.75,
-      outputPerMillion: 15,
-      batchDiscount: HALF_PRICE_BATCH,
-    },
-    source: { url: ANTHROPIC_PRICING, checkedAt: CHECKED },
+    source: { url: ANTHROPIC_PRICING, checkedAt: CHECKED, note: "deprecated by Anthropic, end of life 2026-11-30" },
   },
   {
     key: "anthropic/claude-haiku-4-5",
@@ -157,21 +144,6 @@ export const BUILTIN_MODELS: readonly ModelSpec[] = [
       cachedInputPerMillion: 0.1,
       cacheWritePerMillion: 1.25,
       outputPerMillion: 5,
-      batchDiscount: HALF_PRICE_BATCH,
-    },
-    source: { url: ANTHROPIC_PRICING, checkedAt: CHECKED },
-  },
-  {
-    key: "anthropic/claude-3-5-haiku",
-    provider: "anthropic",
-    providerModelId: "claude-3-5-haiku-20241022",
-    kind: "text",
-    contextWindow: 200_000,
-    pricing: {
-      inputPerMillion: 0.8,
-      cachedInputPerMillion: 0.08,
-      cacheWritePerMillion: 1,
-      outputPerMillion: 4,
       batchDiscount: HALF_PRICE_BATCH,
     },
     source: { url: ANTHROPIC_PRICING, checkedAt: CHECKED },

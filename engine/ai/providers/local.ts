@@ -75,7 +75,7 @@ function answer(request: Omit<ChatRequest, "signal">): ChatResponse {
     return done(`Based on the tools: ${summary}.`);
   }
   if (request.jsonSchema) return done(JSON.stringify(valueFor(request.jsonSchema.schema, seed, lastUser, "")));
-  return done(`[offline ${request.modelId}] ${summarize(lastUser)}`);
+  return done(`[offline local/${request.modelId}] ${summarize(lastUser)}`);
 }
 
 function renderPrompt(request: Omit<ChatRequest, "signal">): string {
