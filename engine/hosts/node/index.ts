@@ -1,0 +1,190 @@
+import type { JobExecuteResult } from "../../kernel/commands.js";
+import type { Kernel } from "../../kernel/kernel.js";
+import type { DequeueResult, JobTransport } from "../../kernel/ports.js";
+import { executeAndAcknowledge } from "../shared/execute-job.js";
+import { runMaintenance, type MaintenanceTickResult } from "../shared/maintenance-tick.js";
+
+export interface NodeHostConfig {
+  kernel: Kernel;
+  jobTransport: JobTransport;
+  workerId: string;
+  /** Maintenance tick interval (claim, poll suspended, reap, flush). @default 10000 */
+  orchestrationIntervalMs?: number;
+  /** How long an idle worker waits before asking the queue again (transports that can notify wake it sooner). @default 1000 */
+  jobPollIntervalMs?: number;
+  /** Jobs leased longer than this are handed back. @default 60000 */
+  staleLeaseThresholdMs?: number;
+  /** Jobs executed at once by this worker. @default 4 */
+  concurrency?: number;
+  /** On stop, how long to wait for in-flight jobs. @default 30000 */
+  shutdownTimeoutMs?: number;
+  /** Stop on SIGTERM / SIGINT. @default true */
+  handleSignals?: boolean;
+  /** Publish outbox events right after each job instead of waiting for the tick. @default true */
+  flushOutboxAfterJobs?: boolean;
+  /** Called after every job (for logging and progress displays). */
+  onJobDone?: (job: DequeueResult, result: JobExecuteResult | undefined, error?: unknown) => void;
+  /** Called when a loop hits an unexpected error. @default console.error */
+  onError?: (error: unknown) => void;
+}
+
+export interface NodeHostStats {
+  jobsProcessed: number;
+  jobsSucceeded: number;
+  jobsFailed: number;
+  inFlight: number;
+  ticks: number;
+}
+
+export interface NodeHost {
+  start(): Promise<void>;
+  /** Stops taking jobs and waits (bounded by shutdownTimeoutMs) for in-flight ones. */
+  stop(): Promise<void>;
+  readonly isRunning: boolean;
+  stats(): NodeHostStats;
+  /** Runs one maintenance pass now. */
+  runMaintenanceTick(): Promise<MaintenanceTickResult>;
+}
+
+type Subscribable = JobTransport & { subscribe?: (listener: () => void) => () => void };
+
+/**
+ * A long-running worker: a job loop with `concurrency` slots and a maintenance loop. With a
+ * transport that notifies on enqueue (the in-memory queue), a new run's first stage starts
+ * within milliseconds of `run.create`.
+ *
+ * @example
+ * ```ts
+ * const host = createNodeHost({ kernel, jobTransport, workerId: "worker-1", concurrency: 8 });
+ * await host.start();
+ * ```
+ */
+export function createNodeHost(config: NodeHostConfig): NodeHost {
+  const transport = config.jobTransport as Subscribable;
+  const concurrency = Math.max(1, config.concurrency ?? 4);
+  const pollMs = config.jobPollIntervalMs ?? 1000;
+  const onError = config.onError ?? ((error: unknown) => console.error("[stageflow host]", error));
+  const inFlight = new Set<Promise<void>>();
+  const stats: NodeHostStats = { jobsProcessed: 0, jobsSucceeded: 0, jobsFailed: 0, inFlight: 0, ticks: 0 };
+  let running = false;
+  let wake: (() => void) | undefined;
+  let loopDone: Promise<void> | undefined;
+  let tickTimer: ReturnType<typeof setInterval> | undefined;
+  let tickInProgress: Promise<unknown> | undefined;
+  let flushScheduled = false;
+  let unsubscribe: (() => void) | undefined;
+
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+
+  const waitForWork = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        wake = undefined;
+        resolve();
+      }, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
+  const scheduleFlush = () => {
+    if (config.flushOutboxAfterJobs === false || flushScheduled) return;
+    flushScheduled = true;
+    setImmediate(() => {
+      flushScheduled = false;
+      config.kernel.dispatch({ type: "outbox.flush" }).catch(onError);
+    });
+  };
+
+  const processJob = async (job: DequeueResult) => {
+    const { result, error } = await executeAndAcknowledge(config.kernel, transport, job, config.workerId);
+    stats.jobsProcessed++;
+    if (result && result.outcome !== "failed") stats.jobsSucceeded++;
+    else stats.jobsFailed++;
+    config.onJobDone?.(job, result, error);
+    scheduleFlush();
+  };
+
+  const jobLoop = async () => {
+    while (running) {
+      if (inFlight.size >= concurrency) {
+        await Promise.race(inFlight);
+        continue;
+      }
+      let job: DequeueResult | null = null;
+      try {
+        job = await transport.dequeue(config.workerId);
+      } catch (error) {
+        onError(error);
+      }
+      if (!running) {
+        if (job) await transport.fail(job.jobId, "worker stopping", true).catch(onError);
+        break;
+      }
+      if (!job) {
+        await waitForWork(pollMs);
+        continue;
+      }
+      const task = processJob(job).finally(() => {
+        inFlight.delete(task);
+        stats.inFlight = inFlight.size;
+        notify();
+      });
+      inFlight.add(task);
+      stats.inFlight = inFlight.size;
+    }
+  };
+
+  const tick = async () => {
+    if (tickInProgress) return;
+    tickInProgress = runMaintenance(config.kernel, { workerId: config.workerId, staleLeaseThresholdMs: config.staleLeaseThresholdMs })
+      .then(() => stats.ticks++)
+      .catch(onError)
+      .finally(() => (tickInProgress = undefined));
+    await tickInProgress;
+  };
+
+  const onSignal = () => void host.stop();
+
+  const host: NodeHost = {
+    get isRunning() {
+      return running;
+    },
+    async start() {
+      if (running) return;
+      running = true;
+      unsubscribe = transport.subscribe?.(notify);
+      if (config.handleSignals !== false) {
+        processRef.once("SIGTERM", onSignal);
+        processRef.once("SIGINT", onSignal);
+      }
+      loopDone = jobLoop().catch(onError);
+      tickTimer = setInterval(() => void tick(), config.orchestrationIntervalMs ?? 10_000);
+      void tick();
+    },
+    async stop() {
+      if (!running) return;
+      running = false;
+      notify();
+      unsubscribe?.();
+      if (tickTimer) clearInterval(tickTimer);
+      processRef.off("SIGTERM", onSignal);
+      processRef.off("SIGINT", onSignal);
+      const drained = Promise.all([loopDone, ...inFlight, tickInProgress]);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, config.shutdownTimeoutMs ?? 30_000)));
+      await Promise.race([drained, timeout]);
+      clearTimeout(timer);
+    },
+    stats: () => ({ ...stats }),
+    runMaintenanceTick: () => runMaintenance(config.kernel, { workerId: config.workerId, staleLeaseThresholdMs: config.staleLeaseThresholdMs }),
+  };
+  return host;
+}
+
+const processRef = globalThis.process;

@@ -1,0 +1,69 @@
+import type {
+  LeaseReapStaleResult,
+  OutboxFlushResult,
+  RunClaimPendingResult,
+  RunReapStuckResult,
+  StagePollSuspendedResult,
+} from "../../kernel/commands.js";
+import type { Kernel } from "../../kernel/kernel.js";
+
+export interface MaintenanceOptions {
+  workerId: string;
+  /** @default 10 */
+  maxClaims?: number;
+  /** @default 50 */
+  maxSuspendedChecks?: number;
+  /** Jobs leased longer than this are handed back by the transport. @default 60000 */
+  staleLeaseThresholdMs?: number;
+  /** RUNNING runs untouched this long are re-driven. @default 60000 */
+  stuckThresholdMs?: number;
+  /** @default 1000 */
+  maxOutboxEvents?: number;
+  /** Stop starting further steps once this much time has passed. */
+  timeBudgetMs?: number;
+}
+
+export interface MaintenanceTickResult {
+  claimed: RunClaimPendingResult["claimed"];
+  suspended: StagePollSuspendedResult;
+  staleLeases: LeaseReapStaleResult;
+  stuckRuns: RunReapStuckResult;
+  outbox: OutboxFlushResult;
+  /** Steps skipped because the time budget ran out. */
+  skipped: string[];
+}
+
+/** One maintenance pass: claim, poll suspended stages, reap leases, re-drive stuck runs, flush the outbox. */
+export async function runMaintenance(kernel: Kernel, options: MaintenanceOptions): Promise<MaintenanceTickResult> {
+  const started = Date.now();
+  const skipped: string[] = [];
+  const withinBudget = (step: string) => {
+    const ok = options.timeBudgetMs === undefined || Date.now() - started < options.timeBudgetMs;
+    if (!ok) skipped.push(step);
+    return ok;
+  };
+  const result: MaintenanceTickResult = {
+    claimed: [],
+    suspended: { checked: 0, resumed: 0, failed: 0, resumedWorkflowRunIds: [] },
+    staleLeases: { released: 0 },
+    stuckRuns: { redriven: 0, failed: 0 },
+    outbox: { published: 0, failed: 0, deadLettered: 0 },
+    skipped,
+  };
+  if (withinBudget("run.claimPending")) {
+    result.claimed = (await kernel.dispatch({ type: "run.claimPending", workerId: options.workerId, maxClaims: options.maxClaims ?? 10 })).claimed;
+  }
+  if (withinBudget("stage.pollSuspended")) {
+    result.suspended = await kernel.dispatch({ type: "stage.pollSuspended", maxChecks: options.maxSuspendedChecks ?? 50 });
+  }
+  if (withinBudget("lease.reapStale")) {
+    result.staleLeases = await kernel.dispatch({ type: "lease.reapStale", staleThresholdMs: options.staleLeaseThresholdMs ?? 60_000 });
+  }
+  if (withinBudget("run.reapStuck")) {
+    result.stuckRuns = await kernel.dispatch({ type: "run.reapStuck", stuckThresholdMs: options.stuckThresholdMs ?? 60_000 });
+  }
+  if (withinBudget("outbox.flush")) {
+    result.outbox = await kernel.dispatch({ type: "outbox.flush", maxEvents: options.maxOutboxEvents ?? 1000 });
+  }
+  return result;
+}
