@@ -66,7 +66,8 @@ async function runCase<TFixture extends FixtureWithCleanup, TCapability extends 
 
 /** vitest's and node:test's test context both have `skip()`; elsewhere the case just passes. */
 function skipDynamically(context: unknown): void {
-  if (typeof context !== "object" || context === null || !("skip" in context)) return;
+  // vitest 4's context is a function object, node:test's a plain object.
+  if ((typeof context !== "object" && typeof context !== "function") || context === null || !("skip" in context)) return;
   const skip: unknown = context.skip;
   if (typeof skip === "function") skip.call(context);
 }
