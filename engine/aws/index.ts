@@ -6,3 +6,7 @@ export { createDynamoWorkflowPersistence, type DynamoWorkflowPersistenceOptions 
 export { DynamoItemTooLargeError, DynamoTableNotFoundError, AwsCredentialsError, TransactionTooLargeError } from "./dynamo/errors.js";
 export type { DynamoClientLike } from "./dynamo/document-client.js";
 export * from "./definitions.js";
+export { createSqsJobTransport, type SqsJobTransport, type SqsJobTransportOptions, type SqsRecordLike } from "./sqs/job-transport.js";
+export { SqsQueueNotFoundError } from "./sqs/errors.js";
+export { createS3BlobStore, type S3BlobStoreOptions } from "./s3/blob-store.js";
+export { BlobNotFoundError, S3BucketNotFoundError } from "./s3/errors.js";
