@@ -91,7 +91,7 @@ export function messageEvents(model: string, reply: FakeReply): { event: string;
   }
   push("message_delta", {
     delta: { stop_reason: stopReason(reply, undefined), stop_sequence: null },
-    usage: { output_tokens: u.output },
+    usage: { output_tokens: u.output_tokens },
   });
   push("message_stop", {});
   return events;

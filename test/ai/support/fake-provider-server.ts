@@ -157,7 +157,8 @@ export class FakeProviderServer {
     if (path === "/embeddings") {
       const inputs: string[] = Array.isArray(body.input) ? body.input : [body.input];
       const vectors = inputs.map((text, i) => Array.from({ length: this.embeddingDimensions }, (_, d) => (text.length + i + d) / 100));
-      return sendJson(res, 200, openai.embeddings(body.model, vectors, reply.usage?.input ?? inputs.join(" ").split(/\s+/).length));
+      const tokens = reply.usage?.input ?? inputs.join(" ").split(/\s+/).length;
+      return sendJson(res, 200, openai.embeddings(body.model, vectors, tokens, body.encoding_format === "base64" ? "base64" : "float"));
     }
     if (path === "/files" && method === "POST") {
       const form = await new Request("http://fake/files", { method: "POST", headers: { "content-type": String(req.headers["content-type"]) }, body: new Uint8Array(raw) }).formData();

@@ -150,10 +150,12 @@ export function responseEvents(model: string, reply: FakeReply): { event: string
   return events;
 }
 
-export function embeddings(model: string, vectors: number[][], promptTokens: number) {
+/** The SDK asks for `encoding_format: "base64"` (little-endian float32) unless told otherwise. */
+export function embeddings(model: string, vectors: number[][], promptTokens: number, encoding: "float" | "base64") {
+  const encode = (v: number[]) => (encoding === "base64" ? Buffer.from(new Float32Array(v).buffer).toString("base64") : v);
   return {
     object: "list",
-    data: vectors.map((embedding, index) => ({ object: "embedding", index, embedding })),
+    data: vectors.map((embedding, index) => ({ object: "embedding", index, embedding: encode(embedding) })),
     model,
     usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
   };
