@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { AICallLogger } from "./ai-call-logger.js";
 import type { RetryPolicy } from "./retry.js";
 import type {
   CompletionCheckResult,
@@ -58,6 +59,10 @@ export interface StageContext<
   log(level: LogLevel, message: string, meta?: Record<string, unknown>): void;
   onProgress(update: ProgressUpdate): void;
   readonly storage: StageStorage;
+  /** Topic under which this stage's model calls are recorded: `workflow.<runId>.stage.<stageId>`. */
+  readonly aiTopic: string;
+  /** The kernel's AI-call logger, if it has one: `createAIHelper(ctx.aiTopic, ctx.aiCallLogger)`. */
+  readonly aiCallLogger?: AICallLogger;
 }
 
 /** What `checkCompletion` receives besides the suspended state. */
@@ -67,6 +72,8 @@ export interface CheckCompletionContext<TConfig> {
   readonly config: TConfig;
   log(level: LogLevel, message: string, meta?: Record<string, unknown>): void;
   readonly storage: StageStorage;
+  readonly aiTopic: string;
+  readonly aiCallLogger?: AICallLogger;
 }
 
 /** Structural view of any stage, used where the concrete types do not matter. */

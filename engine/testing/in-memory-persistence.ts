@@ -76,9 +76,29 @@ function describeConditions(conditions: WriteConditions & { expectedAttempt?: nu
 function applyPatch<T extends object>(record: T, patch: object, skip: ReadonlySet<string>): T {
   const next = { ...record } as Record<string, unknown>;
   for (const [key, value] of Object.entries(patch)) {
-    if (value !== undefined && !skip.has(key)) next[key] = value;
+    if (value !== undefined && !skip.has(key)) next[key] = copyJson(value);
   }
   return next as T;
+}
+
+/** Stored values never share objects with callers (a real database would not either). */
+function copyJson<T>(value: T): T {
+  return value === null || typeof value !== "object" || value instanceof Date ? value : structuredClone(value);
+}
+
+function copyRun(run: WorkflowRunRecord): WorkflowRunRecord {
+  return { ...run, input: copyJson(run.input), output: copyJson(run.output), config: copyJson(run.config), metadata: copyJson(run.metadata) };
+}
+
+function copyStage(stage: WorkflowStageRecord): WorkflowStageRecord {
+  return {
+    ...stage,
+    outputData: copyJson(stage.outputData),
+    config: copyJson(stage.config),
+    suspendedState: copyJson(stage.suspendedState),
+    resumeData: copyJson(stage.resumeData),
+    metrics: copyJson(stage.metrics),
+  };
 }
 
 const RUN_PATCH_SKIP = new Set(["expectedVersion", "expectedStatus", "addCost", "addTokens"]);
@@ -136,24 +156,24 @@ class TransactionView implements Persistence {
       startedAt: input.startedAt ?? null,
       completedAt: null,
       duration: null,
-      input: input.input,
+      input: copyJson(input.input),
       output: null,
-      config: input.config,
+      config: copyJson(input.config),
       totalCost: 0,
       totalTokens: 0,
       priority: input.priority,
-      metadata: input.metadata ?? null,
+      metadata: copyJson(input.metadata ?? null),
       currentGroup: input.currentGroup ?? 0,
       lastEventSeq: 0,
       errorMessage: null,
     };
     this.writeRun(run.id, run);
-    return { ...run };
+    return copyRun(run);
   }
 
   async getRun(id: string): Promise<WorkflowRunRecord | null> {
     const run = this.store.runs.get(id);
-    return run ? { ...run } : null;
+    return run ? copyRun(run) : null;
   }
 
   async updateRun(id: string, patch: UpdateRunInput): Promise<WorkflowRunRecord> {
@@ -168,7 +188,7 @@ class TransactionView implements Persistence {
     next.version = run.version + 1;
     next.updatedAt = this.clock.now();
     this.writeRun(id, next);
-    return { ...next };
+    return copyRun(next);
   }
 
   async getRunsByStatus(status: Status, options: { limit?: number; updatedBefore?: Date } = {}): Promise<WorkflowRunRecord[]> {
@@ -183,7 +203,7 @@ class TransactionView implements Persistence {
       status === "PENDING"
         ? runs.sort((a, b) => b.priority - a.priority || a.createdAt.getTime() - b.createdAt.getTime())
         : runs.sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime());
-    return runs.slice(0, options.limit ?? runs.length).map((r) => ({ ...r }));
+    return runs.slice(0, options.limit ?? runs.length).map(copyRun);
   }
 
   async listRuns(filter: ListRunsFilter): Promise<ListRunsPage> {
@@ -210,7 +230,7 @@ class TransactionView implements Persistence {
       last && start + limit < matching.length
         ? Buffer.from(JSON.stringify([last.createdAt.getTime(), last.id])).toString("base64url")
         : undefined;
-    return { runs: runs.map((r) => ({ ...r })), nextCursor };
+    return { runs: runs.map(copyRun), nextCursor };
   }
 
   // Stages -----------------------------------------------------------------------------------
@@ -261,7 +281,7 @@ class TransactionView implements Persistence {
       completedAt: null,
       duration: null,
       outputData: null,
-      config: input.config ?? null,
+      config: copyJson(input.config ?? null),
       suspendedState: null,
       resumeData: null,
       nextPollAt: null,
@@ -271,18 +291,18 @@ class TransactionView implements Persistence {
       errorMessage: null,
     };
     this.writeStage(input.workflowRunId, input.stageId, stage);
-    return { ...stage };
+    return copyStage(stage);
   }
 
   async getStage(workflowRunId: string, stageId: string): Promise<WorkflowStageRecord | null> {
     const stage = this.store.stages.get(workflowRunId)?.get(stageId);
-    return stage ? { ...stage } : null;
+    return stage ? copyStage(stage) : null;
   }
 
   async getStagesByRun(workflowRunId: string): Promise<WorkflowStageRecord[]> {
     const byStage = this.store.stages.get(workflowRunId);
     if (!byStage) return [];
-    return [...byStage.values()].sort((a, b) => a.stageNumber - b.stageNumber).map((s) => ({ ...s }));
+    return [...byStage.values()].sort((a, b) => a.stageNumber - b.stageNumber).map(copyStage);
   }
 
   async updateStage(workflowRunId: string, stageId: string, patch: UpdateStageInput): Promise<WorkflowStageRecord> {
@@ -297,7 +317,7 @@ class TransactionView implements Persistence {
     next.version = stage.version + 1;
     next.updatedAt = this.clock.now();
     this.writeStage(workflowRunId, stageId, next);
-    return { ...next };
+    return copyStage(next);
   }
 
   async deleteStage(workflowRunId: string, stageId: string): Promise<void> {
@@ -309,14 +329,14 @@ class TransactionView implements Persistence {
       .filter((s) => s.nextPollAt !== null && s.nextPollAt.getTime() <= now.getTime())
       .sort((a, b) => a.nextPollAt!.getTime() - b.nextPollAt!.getTime())
       .slice(0, limit)
-      .map((s) => ({ ...s }));
+      .map(copyStage);
   }
 
   async getStagesWithExpiredLease(now: Date, limit: number): Promise<WorkflowStageRecord[]> {
     return [...this.store.runningStages.values()]
       .filter((s) => s.leaseExpiresAt !== null && s.leaseExpiresAt.getTime() <= now.getTime())
       .slice(0, limit)
-      .map((s) => ({ ...s }));
+      .map(copyStage);
   }
 
   // Logs -------------------------------------------------------------------------------------
@@ -388,7 +408,7 @@ class TransactionView implements Persistence {
         workflowRunId: input.workflowRunId,
         sequence,
         eventType: input.eventType,
-        payload: input.payload,
+        payload: copyJson(input.payload),
         causationId: input.causationId,
         occurredAt: input.occurredAt,
         publishedAt: null,

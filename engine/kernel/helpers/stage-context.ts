@@ -1,4 +1,4 @@
-import { stageTopic, type AICallLogger } from "../../core/ai-call-logger.js";
+import { stageTopic } from "../../core/ai-call-logger.js";
 import type { CheckCompletionContext, ProgressUpdate, StageContext, StageStorage } from "../../core/stage.js";
 import type { LogLevel, SuspendedState } from "../../core/types.js";
 import type { KernelDeps } from "../deps.js";
@@ -7,12 +7,7 @@ import type { CreateLogInput } from "../records.js";
 import { blobKeys } from "./stored-values.js";
 
 /** Stage context plus what the kernel needs to read back from it. */
-export type KernelStageContext = StageContext<unknown, unknown, Record<string, unknown>> & {
-  /** Topic under which this stage's model calls are recorded. */
-  readonly aiTopic: string;
-  /** Logger for model calls (present when the kernel has one). */
-  readonly aiCallLogger?: AICallLogger;
-};
+export type KernelStageContext = StageContext<unknown, unknown, Record<string, unknown>>;
 
 export function createStageStorage(deps: KernelDeps, workflowRunId: string, stageId: string): StageStorage {
   const prefix = blobKeys.artifact(workflowRunId, stageId, "");
@@ -83,7 +78,7 @@ export function buildCheckCompletionContext(input: {
   stageId: string;
   config: unknown;
   log: (level: LogLevel, message: string, meta?: Record<string, unknown>) => void;
-}): CheckCompletionContext<unknown> & { aiTopic: string; aiCallLogger?: AICallLogger } {
+}): CheckCompletionContext<unknown> {
   return {
     workflowRunId: input.workflowRunId,
     stageId: input.stageId,

@@ -13,13 +13,6 @@ runPersistenceConformanceSuite({
   name: "InMemoryWorkflowPersistence",
   describe,
   it,
-  // Known failures, reported to the adapter's owner: records are shallow copies, so nested values
-  // (input, config, output, outputData) are shared between callers and the store. Remove these
-  // exclusions once the adapter copies nested values.
-  exclude: [
-    "run records are copies: mutating an input or a returned record, nested values included, changes nothing stored",
-    "stage records are copies: mutating an input or a returned record, nested values included, changes nothing stored",
-  ],
   create: async () => {
     const clock = new FakeClock();
     return { persistence: new InMemoryWorkflowPersistence({ clock }), clock };
