@@ -10,3 +10,4 @@ export { createSqsJobTransport, type SqsJobTransport, type SqsJobTransportOption
 export { SqsQueueNotFoundError } from "./sqs/errors.js";
 export { createS3BlobStore, type S3BlobStoreOptions } from "./s3/blob-store.js";
 export { BlobNotFoundError, S3BucketNotFoundError } from "./s3/errors.js";
+export { createDynamoJobQueue, type DynamoJobQueueOptions } from "./dynamo/job-queue.js";
