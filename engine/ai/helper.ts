@@ -1,7 +1,7 @@
 /** `createAIHelper`: model calls that are recorded, with their cost, under a topic. */
 
 import type { z } from "zod";
-import type { AICallLogger } from "../core/ai-call-logger.js";
+import { emptyAICallStats, type AICallLogger } from "../core/ai-call-logger.js";
 import { createBatch, type AIBatch, type BatchOptions } from "./batch/client.js";
 import { embedTexts, type EmbedManyResult, type EmbedOptions, type EmbedResult } from "./embed.js";
 import { generateObject, type GenerateObjectOptions, type GenerateObjectResult } from "./object.js";
@@ -12,6 +12,14 @@ import type { CallOptions, HelperRuntime } from "./runtime.js";
 import { streamText, type StreamTextResult } from "./stream.js";
 import { generateText, type GenerateTextOptions, type GenerateTextResult } from "./text.js";
 import type { Prompt } from "./types.js";
+
+/** Used when the kernel has no AI-call logger: calls still report their cost, nothing is stored. */
+const UNRECORDED: AICallLogger = {
+  logCall: () => undefined,
+  logBatchResults: async () => undefined,
+  getStats: async () => emptyAICallStats(),
+  isRecorded: async () => false,
+};
 
 export interface AIHelperOptions {
   /** Keys, base URLs and settings per provider. @default configureAIProviders() settings, then env vars */
@@ -94,7 +102,8 @@ export interface AIHelper {
 
 /**
  * Creates the AI helper for a topic. In a stage, use the topic and logger the kernel provides so
- * the stage's cost lands on the stage and on the run.
+ * the stage's cost lands on the stage and on the run. Without a logger (a kernel configured
+ * without one) calls still return their usage and cost, but nothing is recorded.
  *
  * Provider SDKs are imported on the first call that needs them, never by this function.
  *
@@ -104,13 +113,16 @@ export interface AIHelper {
  * const { text, cost } = await ai.generateText("local/fast", "Summarize: " + ctx.input.text);
  * ```
  */
-export function createAIHelper(topic: string, aiCallLogger: AICallLogger, options: AIHelperOptions = {}): AIHelper {
-  if (!topic) throw new TypeError("createAIHelper needs a topic, e.g. stageTopic(runId, stageId)");
-  if (!aiCallLogger) throw new TypeError("createAIHelper needs an AICallLogger (ctx.aiCallLogger in a stage)");
+export function createAIHelper(
+  topic: string,
+  aiCallLogger: AICallLogger | undefined,
+  options: AIHelperOptions = {},
+): AIHelper {
+  if (!topic) throw new TypeError("createAIHelper needs a topic, e.g. stageTopic(runId, stageId) or ctx.aiTopic");
   const clock = options.clock ?? { now: () => new Date() };
   const rt: HelperRuntime = {
     topic,
-    logger: aiCallLogger,
+    logger: aiCallLogger ?? UNRECORDED,
     providers: new ProviderRegistry(options.providers ?? {}, { now: () => clock.now() }),
     retry: options.retry ?? {},
   };
