@@ -16,3 +16,5 @@ export {
   PersistenceConflictError,
 } from "./kernel/index.js";
 export type { KernelCommand, CommandResult, KernelEvent, KernelEventType, PublishedEvent } from "./kernel/index.js";
+// The AI helper loads provider SDKs lazily, on a model's first use.
+export { createAIHelper, type AIHelper, type AIHelperOptions } from "./ai/index.js";
