@@ -480,12 +480,14 @@ export class WorkflowEngine extends Construct {
         { id: iamWildcardFindingId(this, scheduleArn), reason: "Wake-up schedules are created per suspended stage at run time, only inside the engine's own schedule group" },
       );
     }
-    // The outbox publisher reads events and marks them published; it never touches jobs or blobs.
+    // The outbox publisher reads events and marks them published; it never touches jobs and only
+    // reads run data (event payloads too large for an item are stored there).
     fns.publisher.allow([...TABLE_READ_ACTIONS, "dynamodb:UpdateItem"], tableResources);
-    Validations.of(fns.publisher.role).acknowledge({
-      id: iamWildcardFindingId(this, tableResources[1]),
-      reason: "Reads unpublished events through the work index (GSIs defined in engine/aws/definitions.ts)",
-    });
+    fns.publisher.allow(["s3:GetObject"], [blobObjects]);
+    Validations.of(fns.publisher.role).acknowledge(
+      { id: iamWildcardFindingId(this, tableResources[1]), reason: "Reads unpublished events through the work index (GSIs defined in engine/aws/definitions.ts)" },
+      { id: iamWildcardFindingId(this, blobObjects), reason: "Reads event payloads offloaded under runs/<runId>/, keyed at run time" },
+    );
     for (const fn of [fns.maintenance, fns.publisher]) fn.allow(["events:PutEvents"], [this.eventBus.eventBusArn]);
 
     this.schedulerRole.addToPrincipalPolicy(

@@ -42,7 +42,7 @@ describe("each engine function's role", () => {
     expect(actionsOf(statements)).not.toContain("events:PutEvents");
   });
 
-  it("lets the outbox publisher read the stream, mark events published and put them on the bus, and nothing else", () => {
+  it("lets the outbox publisher read the stream and run data, mark events published and put them on the bus, and nothing else", () => {
     const statements = statementsOf(template, "OutboxPublisher");
     expect(sorted(actionsOn(statements, "EngineTable"))).toEqual([
       "dynamodb:BatchGetItem",
@@ -56,7 +56,7 @@ describe("each engine function's role", () => {
     ]);
     expect(sorted(actionsOn(statements, "EngineEventBus"))).toEqual(["events:PutEvents"]);
     expect(actionsOn(statements, "EngineJobs").size).toBe(0);
-    expect(actionsOn(statements, "EngineRunData").size).toBe(0);
+    expect(sorted(actionsOn(statements, "EngineRunData"))).toEqual(["s3:GetObject"]);
     expect(actionsOf(statements)).not.toContain("dynamodb:PutItem");
     expect(actionsOf(statements)).not.toContain("dynamodb:DeleteItem");
   });

@@ -1,0 +1,61 @@
+/**
+ * Maintenance: every minute (EventBridge rule) one tick claims pending runs, polls suspended
+ * stages, reaps stale leases, re-drives stuck runs and flushes the outbox, within the invocation's
+ * time budget. A wake-up of one suspended stage (EventBridge Scheduler) polls only that stage.
+ */
+import type { Context } from "aws-lambda";
+import { createServerlessHost } from "../engine/hosts/serverless/index.js";
+import type { WorkflowRegistry } from "../engine/kernel/ports.js";
+import { METRIC, SERVICE_NAME } from "./metric-names.js";
+import { awsRuntime } from "./runtime/aws-runtime.js";
+import type { EngineRuntime } from "./runtime/engine-runtime.js";
+import { createObservability, instrument, MetricUnit } from "./runtime/observability.js";
+
+/** What a scheduled wake-up carries. */
+export interface WakeUpEvent {
+  commandType: "stage.pollSuspended";
+  payload: { workflowRunId: string; stageId: string };
+}
+
+export interface MaintenanceHandlerOptions {
+  registry: WorkflowRegistry;
+  /** @default the AWS runtime from the construct's environment variables */
+  runtime?: EngineRuntime;
+}
+
+/** Leaves this much of the invocation for the last step to finish and metrics to flush. */
+const SAFETY_MARGIN_MS = 15_000;
+
+/** Creates the maintenance Lambda handler. */
+export function createMaintenanceHandler(options: MaintenanceHandlerOptions) {
+  const observability = createObservability(SERVICE_NAME.maintenance);
+  const { logger, metrics } = observability;
+  return async (event: unknown, context: Context) =>
+    instrument(observability, context, async () => {
+      const runtime = options.runtime ?? awsRuntime(options.registry, observability);
+      if (isWakeUp(event)) {
+        const result = await runtime.kernel.dispatch({ type: "stage.pollSuspended", ...event.payload });
+        logger.info("Wake-up handled", { ...event.payload, ...result });
+        return result;
+      }
+      const host = createServerlessHost({ kernel: runtime.kernel, jobTransport: runtime.jobTransport, workerId: `maintenance:${context.awsRequestId}` });
+      const tick = await host.runMaintenanceTick({ timeBudgetMs: Math.max(1_000, context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS) });
+      const stuck = tick.stuckRuns.redriven + tick.stuckRuns.failed;
+      metrics.addMetric(METRIC.stuckRuns, MetricUnit.Count, stuck);
+      metrics.addMetric(METRIC.eventsPublished, MetricUnit.Count, tick.outbox.published);
+      (stuck || tick.skipped.length ? logger.warn.bind(logger) : logger.info.bind(logger))("Maintenance tick", {
+        claimedRuns: tick.claimed.length,
+        suspended: tick.suspended,
+        staleLeases: tick.staleLeases,
+        stuckRuns: tick.stuckRuns,
+        outbox: tick.outbox,
+        skipped: tick.skipped,
+      });
+      return tick;
+    });
+}
+
+function isWakeUp(event: unknown): event is WakeUpEvent {
+  const candidate = event as Partial<WakeUpEvent> | null;
+  return candidate?.commandType === "stage.pollSuspended" && typeof candidate.payload?.workflowRunId === "string" && typeof candidate.payload.stageId === "string";
+}
