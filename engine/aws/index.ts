@@ -11,3 +11,15 @@ export { SqsQueueNotFoundError } from "./sqs/errors.js";
 export { createS3BlobStore, type S3BlobStoreOptions } from "./s3/blob-store.js";
 export { BlobNotFoundError, S3BucketNotFoundError } from "./s3/errors.js";
 export { createDynamoJobQueue, type DynamoJobQueueOptions } from "./dynamo/job-queue.js";
+export {
+  createEventBridgeEventSink,
+  batchEntries,
+  entrySize,
+  type EventBridgeEventSinkOptions,
+} from "./eventbridge/event-sink.js";
+export {
+  createEventBridgeScheduler,
+  scheduleName,
+  type EventBridgeSchedulerOptions,
+  type ScheduledCommandInput,
+} from "./eventbridge/scheduler.js";
