@@ -46,8 +46,11 @@ export class ProviderRegistry {
 
   private async load(name: ProviderName): Promise<Provider> {
     switch (name) {
-      case "local":
-        return (await import("./local.js")).createLocalProvider({ ...defaults.local, ...this.config.local }, this.context);
+      case "local": {
+        const config = { ...defaults.local, ...this.config.local };
+        const clock = config.clock;
+        return (await import("./local.js")).createLocalProvider(config, clock ? { now: () => clock.now() } : this.context);
+      }
       case "openai":
         return (await import("./openai.js")).createOpenAIProvider({ ...defaults.openai, ...this.config.openai });
       case "anthropic":

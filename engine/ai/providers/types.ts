@@ -147,6 +147,12 @@ export interface OpenAIProviderConfig extends ProviderConfig {
 export interface LocalProviderConfig {
   /** How long after submission a local batch reports itself completed. @default 0 */
   batchCompletionDelayMs?: number;
+  /**
+   * The clock simulated batch latency follows. Give the kernel's fake clock (through
+   * `configureAIProviders`) to skip through a batch's wait in tests and demos.
+   * @default the helper's clock
+   */
+  clock?: { now(): Date };
 }
 
 /** Settings per provider. Anything not given falls back to `configureAIProviders()` then the environment. */
