@@ -48,7 +48,7 @@ describe("EventBridge Scheduler", () => {
   });
 
   it("treats scheduling the same wake-up twice as one schedule", async () => {
-    scheduler.on(CreateScheduleCommand).rejects(new ConflictException({ message: "exists", $metadata: {} }));
+    scheduler.on(CreateScheduleCommand).rejects(new ConflictException({ message: "exists", Message: "exists", $metadata: {} }));
     await expect(
       create().schedule("stage.pollSuspended", { workflowRunId: "run-3", stageId: "s" }, new Date("2025-01-01T02:00:00Z")),
     ).resolves.toBeUndefined();
