@@ -23,3 +23,4 @@ export {
   type EventBridgeSchedulerOptions,
   type ScheduledCommandInput,
 } from "./eventbridge/scheduler.js";
+export { createDynamoAICallLogger, type DynamoAICallLoggerOptions } from "./dynamo/ai-call-logger.js";
