@@ -89,6 +89,25 @@ it("sends each OpenAI batch line to the chat completions endpoint with the schem
   expect(created).toMatchObject({ endpoint: "/v1/chat/completions", completion_window: "24h" });
 });
 
+it("reports the items an expired OpenAI batch never answered as failed, with the reason", async () => {
+  const { ai } = aiAgainst(server);
+  server.expireOpenAIBatches = true;
+  server.pollsBeforeDone = 0;
+  server.batchItem("doc-1", { text: "done in time", usage: { input: 10, output: 5 } });
+  const batch = ai.batch("openai/gpt-4.1-mini");
+  const { batchId } = await batch.submit(requests);
+
+  const status = await batch.getStatus(batchId);
+  const results = await batch.getResults(batchId);
+
+  expect(status).toMatchObject({ state: "expired", done: true });
+  expect(results.items).toMatchObject([
+    { id: "doc-1", ok: true, value: "done in time" },
+    { id: "doc-2", ok: false, error: expect.stringContaining("expired") },
+    { id: "doc-3", ok: false, error: expect.stringContaining("expired") },
+  ]);
+});
+
 it("refuses item ids the providers would reject, before anything is sent", async () => {
   const { ai } = aiAgainst(server);
   const batch = ai.batch("anthropic/claude-haiku-4-5");

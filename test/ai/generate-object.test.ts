@@ -52,6 +52,23 @@ it("makes Anthropic answer through a forced tool whose input is the object", asy
   expect(body.tools.map((t) => t.name)).toEqual(["result"]);
 });
 
+it("asks for the answer tool in the system prompt when Anthropic's extended thinking forbids forcing it", async () => {
+  const { ai } = aiAgainst(server);
+  server.reply({ json: { sentiment: "positive", confidence: 0.7 }, reasoning: "Positive words." });
+
+  const result = await ai.generateObject("anthropic/claude-haiku-4-5", "Nice!", Sentiment, {
+    system: "You classify reviews.",
+    maxTokens: 3000,
+    providerOptions: { anthropic: { thinking: { type: "enabled", budget_tokens: 1024 } } },
+  });
+
+  const body = server.requests[0].body as { tool_choice: { type: string }; system: string };
+  expect(body.tool_choice).toEqual({ type: "auto" });
+  expect(body.system).toBe("You classify reviews.\n\nReply by calling the result tool.");
+  expect(result.object).toEqual({ sentiment: "positive", confidence: 0.7 });
+  expect(result.reasoning).toBe("Positive words.");
+});
+
 it("sends Gemini the JSON schema with a JSON response type", async () => {
   const { ai } = aiAgainst(server);
   server.reply({ json: { sentiment: "neutral", confidence: 0.4 } });

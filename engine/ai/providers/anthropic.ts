@@ -90,13 +90,19 @@ function messagesBody(request: Omit<ChatRequest, "signal">): Record<string, unkn
   });
   const tools = (request.tools ?? []).map((t) => ({ name: t.name, description: t.description, input_schema: t.parameters }));
   const json = request.jsonSchema ? jsonTool(request.jsonSchema.schema, request.jsonSchema.name) : undefined;
+  // Extended thinking only allows tool_choice "auto": the tool is then requested in the system prompt.
+  const thinking = (request.providerOptions?.thinking as { type?: string } | undefined)?.type === "enabled";
+  const askForTool = json && thinking ? `Reply by calling the ${request.jsonSchema!.name} tool.` : undefined;
+  const system = [request.system, askForTool].filter(Boolean).join("\n\n");
   return {
     model: request.modelId,
     max_tokens: request.maxTokens ?? DEFAULT_MAX_TOKENS,
     messages,
-    ...(request.system ? { system: request.system } : {}),
+    ...(system ? { system } : {}),
     ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-    ...(json ? { tools: [...tools, json.tool], tool_choice: { type: "tool", name: request.jsonSchema!.name } } : {}),
+    ...(json
+      ? { tools: [...tools, json.tool], tool_choice: thinking ? { type: "auto" } : { type: "tool", name: request.jsonSchema!.name } }
+      : {}),
     ...(!json && tools.length ? { tools } : {}),
     ...request.providerOptions,
   };

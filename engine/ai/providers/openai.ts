@@ -105,7 +105,13 @@ export function createOpenAIProvider(config: OpenAIProviderConfig): Provider {
       const read = async (fileId: string | null | undefined) =>
         fileId ? (await (await c.files.content(fileId, { signal })).text()).split("\n").filter((l) => l.trim()) : [];
       const lines = [...(await read(batch.output_file_id)), ...(await read(batch.error_file_id))];
-      return lines.map((line) => parseBatchLine(JSON.parse(line) as BatchOutputLineWire));
+      const items = lines.map((line) => parseBatchLine(JSON.parse(line) as BatchOutputLineWire));
+      if (batch.status === "completed") return items;
+      // An expired or cancelled batch leaves some requests unanswered: report each as failed.
+      const answered = new Set(items.map((i) => i.id));
+      const requested = (await read(batch.input_file_id)).map((line) => (JSON.parse(line) as { custom_id: string }).custom_id);
+      const reason = batch.status === "expired" ? "the batch expired before this request was processed" : "the batch was cancelled";
+      return [...items, ...requested.filter((id) => !answered.has(id)).map((id): ProviderBatchItem => ({ id, ok: false, error: reason }))];
     },
     describeError: describeStainlessError,
   };

@@ -31,6 +31,7 @@ interface StoredBatch {
   model: string;
   /** custom id → forced JSON tool name (Anthropic) */
   items: { id: string; jsonToolName?: string }[];
+  inputFileId?: string;
   statusReads: number;
 }
 
@@ -39,6 +40,8 @@ export class FakeProviderServer {
   /** Status reads a batch answers "in progress" before it completes. */
   pollsBeforeDone = 1;
   embeddingDimensions = 4;
+  /** OpenAI batches end "expired", answering only the items given an outcome with batchItem(). */
+  expireOpenAIBatches = false;
   private readonly queue: Queued[] = [];
   private readonly batchOutcomes = new Map<string, BatchItemOutcome>();
   private readonly batches = new Map<string, StoredBatch>();
@@ -101,6 +104,7 @@ export class FakeProviderServer {
     this.queue.length = 0;
     this.batchOutcomes.clear();
     this.pollsBeforeDone = 1;
+    this.expireOpenAIBatches = false;
   }
 
   close(): Promise<void> {
@@ -175,7 +179,13 @@ export class FakeProviderServer {
     if (path === "/batches" && method === "POST") {
       const lines = (this.files.get(body.input_file_id) ?? "").split("\n").filter(Boolean).map((l) => JSON.parse(l));
       const id = this.newId("batch_");
-      this.batches.set(id, { provider: "openai", model: lines[0]?.body?.model ?? "", items: lines.map((l) => ({ id: l.custom_id })), statusReads: 0 });
+      this.batches.set(id, {
+        provider: "openai",
+        model: lines[0]?.body?.model ?? "",
+        items: lines.map((l) => ({ id: l.custom_id })),
+        inputFileId: body.input_file_id,
+        statusReads: 0,
+      });
       return sendJson(res, 200, openai.batchObject(this.openaiBatchState(id, body.input_file_id)));
     }
     const batchGet = /^\/batches\/([^/]+)$/.exec(path);
@@ -183,7 +193,7 @@ export class FakeProviderServer {
       const stored = this.batches.get(batchGet[1]);
       if (!stored) return sendJson(res, 404, openai.errorBody(404, "No batch found"));
       stored.statusReads++;
-      return sendJson(res, 200, openai.batchObject(this.openaiBatchState(batchGet[1], "file-input")));
+      return sendJson(res, 200, openai.batchObject(this.openaiBatchState(batchGet[1], stored.inputFileId ?? "")));
     }
     sendJson(res, 404, openai.errorBody(404, `fake OpenAI has no route ${method} ${path}`));
   }
@@ -200,6 +210,7 @@ export class FakeProviderServer {
       const ok: string[] = [];
       const failed: string[] = [];
       for (const item of stored.items) {
+        if (this.expireOpenAIBatches && !this.batchOutcomes.has(item.id)) continue;
         const outcome = this.batchOutcomes.get(item.id) ?? { text: `answer for ${item.id}` };
         if ("error" in outcome) failed.push(JSON.stringify(openai.batchErrorLine(item.id, outcome.error)));
         else ok.push(JSON.stringify(openai.batchOutputLine(item.id, stored.model, outcome)));
@@ -211,7 +222,7 @@ export class FakeProviderServer {
     return {
       id,
       inputFileId,
-      status: "completed",
+      status: this.expireOpenAIBatches ? "expired" : "completed",
       total,
       completed: total - failedCount,
       failed: failedCount,

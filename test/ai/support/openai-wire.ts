@@ -168,7 +168,7 @@ export function fileObject(id: string, bytes: number, filename: string, purpose:
 export interface OpenAIBatchState {
   id: string;
   inputFileId: string;
-  status: "validating" | "in_progress" | "completed" | "failed";
+  status: "validating" | "in_progress" | "completed" | "failed" | "expired";
   total: number;
   completed: number;
   failed: number;
