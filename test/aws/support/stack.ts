@@ -82,10 +82,11 @@ export async function waitForRuns(
 ): Promise<Map<string, string>> {
   const statuses = new Map<string, string>();
   const end = Date.now() + deadlineMs;
-  while (Date.now() < end) {
+  for (;;) {
     const pending = runIds.filter((id) => !["COMPLETED", "FAILED", "CANCELLED"].includes(statuses.get(id) ?? ""));
     if (pending.length === 0) break;
     for (const id of pending) statuses.set(id, (await persistence.getRun(id))?.status ?? "MISSING");
+    if (Date.now() >= end) break;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   return statuses;
