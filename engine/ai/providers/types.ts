@@ -124,6 +124,9 @@ export interface Provider {
   describeError(error: unknown): ProviderErrorInfo | undefined;
 }
 
+/** The batch half of a provider, implemented under `engine/ai/batch/`. */
+export type BatchOperations = Pick<Provider, "submitBatch" | "getBatchStatus" | "getBatchResults">;
+
 /** A key given directly, or read when first needed (e.g. from AWS Secrets Manager). */
 export type ApiKeySource = string | (() => string | Promise<string>);
 
