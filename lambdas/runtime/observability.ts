@@ -37,7 +37,8 @@ export async function instrument<T>(observability: Observability, context: { aws
     logger.error("Invocation failed", error as Error);
     throw error;
   } finally {
-    metrics.publishStoredMetrics();
+    // An invocation that recorded nothing (an idle tick) has nothing to flush; skipping avoids a warning per call.
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     logger.resetKeys();
   }
 }
