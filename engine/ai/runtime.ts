@@ -4,7 +4,7 @@ import type { AICallLogger } from "../core/ai-call-logger.js";
 import { ContentFilterError, UnsupportedModelOperationError } from "./errors.js";
 import { resolveModel } from "./models/catalog.js";
 import type { ModelSpec } from "./models/types.js";
-import { toCallRecord, type CallToRecord } from "./recording.js";
+import { costSourceOf, toCallRecord, type CallToRecord } from "./recording.js";
 import { withRetries, type RetryOptions } from "./retry.js";
 import type { ProviderRegistry } from "./providers/registry.js";
 import type { ChatRequest, ChatResponse, ConversationMessage, Provider } from "./providers/types.js";
@@ -98,11 +98,5 @@ export function renderForLog(system: string | undefined, messages: readonly Conv
 }
 
 export function resultBase(spec: ModelSpec, usage: TokenUsage, cost: number, usageEstimated = false): CallResultBase {
-  return {
-    modelKey: spec.key,
-    usage,
-    cost,
-    costSource: spec.offline ? "simulated" : usageEstimated ? "estimated" : "catalog",
-    offline: spec.offline === true,
-  };
+  return { modelKey: spec.key, usage, cost, costSource: costSourceOf(spec, usageEstimated), offline: spec.offline === true };
 }
