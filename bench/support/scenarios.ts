@@ -1,0 +1,67 @@
+import type { Workflow } from "../../engine/core/workflow.js";
+import { runScenario, type ScenarioOutcome } from "./run-scenario.js";
+import { fanOutWorkflow, linearWorkflow } from "./workflows.js";
+
+export interface ScenarioSpec {
+  name: string;
+  title: string;
+  runs: number;
+  workflow: () => Workflow;
+}
+
+export const SCENARIOS: ScenarioSpec[] = [
+  { name: "linear-200", title: "200 runs x 10-stage linear", runs: 200, workflow: () => linearWorkflow(10) },
+  { name: "fan-out-50", title: "50 runs x (1 + parallel 20 + 1)", runs: 50, workflow: () => fanOutWorkflow(20) },
+  { name: "linear-1600", title: "1,600 runs x 10-stage linear", runs: 1_600, workflow: () => linearWorkflow(10) },
+];
+
+export interface ScenarioReport {
+  name: string;
+  outcome: ScenarioOutcome;
+  warmupRuns: number;
+  baselineRssMiB: number;
+  peakRssMiB: number;
+  rssSamples: number;
+  endHeapUsedMiB: number;
+}
+
+const MiB = 1024 * 1024;
+
+const collectGarbage = (): void => {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  gc?.();
+};
+
+/**
+ * Runs one scenario in this process: an optional warm-up on separate adapters (dropped, then
+ * garbage-collected), then the timed scenario with RSS sampled every 5 ms, every 64 jobs and
+ * at the end.
+ */
+export async function measureScenario(spec: ScenarioSpec, concurrency: number, warmup: boolean): Promise<ScenarioReport> {
+  const workflow = spec.workflow();
+  const warmupRuns = warmup ? Math.min(100, spec.runs) : 0;
+  if (warmupRuns) await runScenario(workflow, { runs: warmupRuns, concurrency, timeoutMs: 60_000 });
+  collectGarbage();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  collectGarbage();
+  const baseline = process.memoryUsage.rss();
+  let peak = baseline;
+  let samples = 0;
+  const sample = () => {
+    samples++;
+    const rss = process.memoryUsage.rss();
+    if (rss > peak) peak = rss;
+  };
+  const outcome = await runScenario(workflow, { runs: spec.runs, concurrency, sample });
+  sample();
+  return {
+    name: spec.name,
+    outcome,
+    warmupRuns,
+    baselineRssMiB: baseline / MiB,
+    peakRssMiB: peak / MiB,
+    rssSamples: samples,
+    endHeapUsedMiB: process.memoryUsage().heapUsed / MiB,
+  };
+}
