@@ -214,14 +214,13 @@ function readJson(request: ApiRequest, maxBodyBytes: number, whenEmpty?: unknown
     if (whenEmpty !== undefined) return whenEmpty;
     throw new ApiRequestError(400, "BadRequest", "Request body is empty; send a JSON object");
   }
-  const contentType = request.headers["content-type"];
-  if (contentType && !/^application\/(.+\+)?json\b/i.test(contentType)) {
-    throw new ApiRequestError(415, "UnsupportedMediaType", `Content-Type "${contentType}" is not supported; send application/json`);
-  }
   try {
+    // The body is read as JSON whatever the Content-Type says (curl -d sends form-urlencoded).
     return JSON.parse(body);
   } catch (error) {
-    throw new ApiRequestError(400, "MalformedJson", `Request body is not valid JSON: ${(error as Error).message}`);
+    const contentType = request.headers["content-type"];
+    const hint = contentType && !/json/i.test(contentType) ? ` (Content-Type was "${contentType}"; send application/json)` : "";
+    throw new ApiRequestError(400, "MalformedJson", `Request body is not valid JSON: ${(error as Error).message}${hint}`);
   }
 }
 

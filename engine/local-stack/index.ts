@@ -66,11 +66,15 @@ export interface LocalStack {
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   process.env.POWERTOOLS_LOG_LEVEL = options.logLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? "WARN";
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-  const onError = options.onError ?? ((error: unknown) => console.error("[local-stack]", error instanceof Error ? error.message : error));
+  let stopped = false;
+  const report = options.onError ?? ((error: unknown) => console.error("[local-stack]", error instanceof Error ? error.message : error));
+  // Once stopping, the emulators may already be gone (Ctrl-C reaches their reaper too): stay quiet.
+  const onError = (error: unknown) => {
+    if (!stopped) report(error);
+  };
   const aws = await startLocalAws({ dynamoPort: options.dynamoPort, sqsS3Port: options.sqsS3Port });
   const clients = createLocalAwsClients(aws);
   const stoppers: (() => Promise<void> | void)[] = [];
-  let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;

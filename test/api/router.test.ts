@@ -29,6 +29,12 @@ describe("the HTTP API", () => {
     expect(newer.body.events.map((e: { type: string }) => e.type)).toEqual(["workflow:completed"]);
   });
 
+  it("reads a JSON body sent with curl's default form Content-Type", async () => {
+    const api = createTestApi();
+    const response = await api.call("POST", "/runs", { rawBody: JSON.stringify({ workflowId: "shout", input: { text: "curl" } }), headers: { "content-type": "application/x-www-form-urlencoded" } });
+    expect(response.status).toBe(201);
+  });
+
   it("returns the same run for a repeated Idempotency-Key", async () => {
     const api = createTestApi();
     const body = { workflowId: "shout", input: { text: "once" } };
@@ -47,7 +53,7 @@ describe("the HTTP API", () => {
       ["an unknown field", { body: { workflowId: "shout", input: { text: "x" }, prio: 3 } }, 400, "ValidationError"],
       ["a priority out of range", { body: { workflowId: "shout", input: { text: "x" }, priority: 11 } }, 400, "ValidationError"],
       ["config for a stage that does not exist", { body: { workflowId: "shout", input: { text: "x" }, config: { nope: {} } } }, 400, "ValidationError"],
-      ["a non-JSON content type", { rawBody: "workflowId=shout", headers: { "content-type": "application/x-www-form-urlencoded" } }, 415, "UnsupportedMediaType"],
+      ["a form-encoded body", { rawBody: "workflowId=shout", headers: { "content-type": "application/x-www-form-urlencoded" } }, 400, "MalformedJson"],
       ["an oversized body", { body: { workflowId: "shout", input: { text: "x".repeat(300 * 1024) } } }, 413, "PayloadTooLarge"],
     ])("POST /runs with %s", async (_what, request, status, code) => {
       const api = createTestApi();
