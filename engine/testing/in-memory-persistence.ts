@@ -81,9 +81,47 @@ function applyPatch<T extends object>(record: T, patch: object, skip: ReadonlySe
   return next as T;
 }
 
-/** Stored values never share objects with callers (a real database would not either). */
+/** Nesting deeper than this (or a cycle) goes to structuredClone, which handles any depth and shared references. */
+const MAX_FAST_COPY_DEPTH = 64;
+class NotPlainData extends Error {}
+const NOT_PLAIN = new NotPlainData();
+
+/** Copies arrays, plain objects and Dates recursively; throws NOT_PLAIN on anything else. */
+function copyPlain(value: unknown, depth: number): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (depth > MAX_FAST_COPY_DEPTH) throw NOT_PLAIN;
+  if (Array.isArray(value)) {
+    const copy = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) copy[i] = copyPlain(value[i], depth + 1);
+    return copy;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === Object.prototype || proto === null) {
+    const copy: Record<string, unknown> = proto === null ? Object.create(null) : {};
+    for (const key in value) {
+      const item = copyPlain((value as Record<string, unknown>)[key], depth + 1);
+      if (key === "__proto__") Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true });
+      else copy[key] = item;
+    }
+    return copy;
+  }
+  if (value instanceof Date) return new Date(value.getTime());
+  throw NOT_PLAIN;
+}
+
+/**
+ * Stored values never share objects with callers (a real database would not either). JSON-like
+ * values (the usual case) are copied by a plain recursive walk, several times faster than
+ * structuredClone; anything else (Maps, class instances, cycles) still goes through structuredClone.
+ */
 function copyJson<T>(value: T): T {
-  return value === null || typeof value !== "object" || value instanceof Date ? value : structuredClone(value);
+  if (value === null || typeof value !== "object" || value instanceof Date) return value;
+  try {
+    return copyPlain(value, 0) as T;
+  } catch (error) {
+    if (error !== NOT_PLAIN) throw error;
+    return structuredClone(value);
+  }
 }
 
 function copyRun(run: WorkflowRunRecord): WorkflowRunRecord {
