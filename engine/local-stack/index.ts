@@ -5,7 +5,7 @@
  * served on localhost, and published events are recorded instead of sent to EventBridge.
  */
 import type { PublishedEvent, WorkflowRegistry } from "../kernel/ports.js";
-import { createLocalAwsClients, startLocalAws, stopLocalAws, type LocalAws } from "../aws/local/index.js";
+import { createLocalAwsClients, startLocalAws, stopLocalAws, type LocalAwsResources } from "../aws/local/index.js";
 import { createApiHandler } from "../../lambdas/api.js";
 import { createMaintenanceHandler } from "../../lambdas/maintenance.js";
 import { createOutboxPublisherHandler } from "../../lambdas/outbox-publisher.js";
@@ -27,6 +27,12 @@ export interface LocalStackOptions {
   registry: WorkflowRegistry;
   /** Port of the API. @default a free port */
   port?: number;
+  /**
+   * Emulators that are already running and provisioned (tests share one pair across files and
+   * give each its own table, queues and bucket). The stack then neither starts nor stops them.
+   * @default start DynamoDB Local and fauxqs for this stack
+   */
+  resources?: LocalAwsResources;
   /** Fixed emulator ports. @default free ports */
   dynamoPort?: number;
   sqsS3Port?: number;
@@ -42,7 +48,7 @@ export interface LocalStackOptions {
 export interface LocalStack {
   /** Base URL of the API, e.g. http://localhost:4000 */
   readonly url: string;
-  readonly aws: LocalAws;
+  readonly aws: LocalAwsResources;
   readonly runtime: EngineRuntime;
   /** Every event published so far, in publish order. */
   readonly events: readonly PublishedEvent[];
@@ -72,7 +78,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const onError = (error: unknown) => {
     if (!stopped) report(error);
   };
-  const aws = await startLocalAws({ dynamoPort: options.dynamoPort, sqsS3Port: options.sqsS3Port });
+  const started = options.resources ? undefined : await startLocalAws({ dynamoPort: options.dynamoPort, sqsS3Port: options.sqsS3Port });
+  const aws: LocalAwsResources = options.resources ?? started!;
   const clients = createLocalAwsClients(aws);
   const stoppers: (() => Promise<void> | void)[] = [];
   const stop = async () => {
@@ -80,7 +87,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stopped = true;
     for (const s of stoppers.reverse()) await Promise.resolve(s()).catch(onError);
     clients.destroy();
-    await stopLocalAws(aws);
+    if (started) await stopLocalAws(started);
   };
 
   try {
