@@ -10,7 +10,7 @@
  * esbuild into one JavaScript file and run by plain `node --expose-gc`, as the engine runs in
  * production (compiled), so the RSS figures do not include tsx's loader thread (~30 MiB); if
  * bundling fails, the child runs under tsx instead and the header says so. Before the timed
- * scenario the child warms up on separate adapters (up to 100 runs), drops them and collects
+ * scenario the child warms up on separate adapters (up to 200 runs of the same workflow), drops them and collects
  * garbage. Peak RSS is the whole process's RSS (node + zod + the engine) sampled every 5 ms
  * when the event loop lets a timer run, every 64 jobs, and at the end.
  *
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
   console.log(
     `node ${process.version}, host concurrency ${options.concurrency}; ` +
       `${launcher ? `one fresh child process per scenario (${launcher.describe})` : "all scenarios in this process"}; ` +
-      `${options.warmup ? "warm-up of up to 100 runs on separate adapters (dropped, then gc) before each timed scenario" : "no warm-up"}`,
+      `${options.warmup ? "warm-up of up to 200 runs on separate adapters (dropped, then gc) before each timed scenario" : "no warm-up"}`,
   );
   const reports = new Map<string, ScenarioReport>();
   try {

@@ -40,7 +40,7 @@ const collectGarbage = (): void => {
  */
 export async function measureScenario(spec: ScenarioSpec, concurrency: number, warmup: boolean): Promise<ScenarioReport> {
   const workflow = spec.workflow();
-  const warmupRuns = warmup ? Math.min(100, spec.runs) : 0;
+  const warmupRuns = warmup ? Math.min(200, spec.runs) : 0;
   if (warmupRuns) await runScenario(workflow, { runs: warmupRuns, concurrency, timeoutMs: 60_000 });
   collectGarbage();
   await new Promise((resolve) => setTimeout(resolve, 20));
