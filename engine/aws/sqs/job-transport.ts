@@ -43,8 +43,19 @@ export interface SqsJobTransportOptions {
   clock?: Clock;
   /** Lease of a received job; touchJob extends it by this much. @default QUEUES_DEFINITION visibility (60 s) */
   visibilityTimeoutSeconds?: number;
-  /** Long-poll wait on the last (low) lane when the others are empty. @default 0 */
+  /**
+   * Long-poll wait (0–20 s) on `longPollLane` when the lanes before it are empty: an idle worker
+   * then waits inside one receive instead of polling, and a new job is picked up the moment it
+   * arrives. @default 0 (short polls only)
+   */
   waitTimeSeconds?: number;
+  /** The lane an idle worker long-polls; most jobs have the default priority. @default "normal" */
+  longPollLane?: QueuePriority;
+  /**
+   * A lane found empty is not asked again for this long, so an idle lane does not cost one
+   * receive per dequeue. A job arriving there waits at most this long. @default 250
+   */
+  emptyLaneRecheckMs?: number;
   /**
    * Tells whether a run was cancelled, so a worker in another process drops that run's jobs.
    * `cancelByRun` on this instance is always honoured. @default none
@@ -104,6 +115,10 @@ export function createSqsJobTransport(options: SqsJobTransportOptions): SqsJobTr
   const clock = options.clock ?? systemClock;
   const visibility = options.visibilityTimeoutSeconds ?? QUEUES_DEFINITION.jobQueues.normal.visibilityTimeoutSeconds;
   const leases = new Map<string, Lease>();
+  const longPollLane = options.longPollLane ?? "normal";
+  const recheckMs = options.emptyLaneRecheckMs ?? 250;
+  /** Lane → time (ms, real) until which it counts as empty. */
+  const emptyUntil = new Map<QueuePriority, number>();
   const cancelledRuns = new Set<string>();
   const arnToUrl = new Map<string, string>();
   for (const lane of QUEUE_PRIORITIES) {
@@ -200,6 +215,7 @@ export function createSqsJobTransport(options: SqsJobTransportOptions): SqsJobTr
     return toResult(jobId, message);
   }
 
+  /** One lane; the long-poll lane waits for a job only once the others were found empty. */
   async function receiveFrom(lane: QueuePriority): Promise<DequeueResult | null> {
     const queueUrl = options.queueUrls[lane];
     // Dropped (cancelled run) or not-yet-due messages do not end the search: look again.
@@ -210,11 +226,15 @@ export function createSqsJobTransport(options: SqsJobTransportOptions): SqsJobTr
             QueueUrl: queueUrl,
             MaxNumberOfMessages: 1,
             VisibilityTimeout: visibility,
-            WaitTimeSeconds: lane === "low" && round === 0 ? (options.waitTimeSeconds ?? 0) : 0,
+            WaitTimeSeconds: lane === longPollLane && round === 0 ? (options.waitTimeSeconds ?? 0) : 0,
           }),
         ),
       );
-      if (!Messages?.length) return null;
+      if (!Messages?.length) {
+        if (lane !== longPollLane) emptyUntil.set(lane, Date.now() + recheckMs);
+        return null;
+      }
+      emptyUntil.delete(lane);
       for (const raw of Messages) {
         const job = await accept(queueUrl, raw);
         if (job) return job;
@@ -268,6 +288,7 @@ export function createSqsJobTransport(options: SqsJobTransportOptions): SqsJobTr
 
     async dequeue() {
       for (const lane of QUEUE_PRIORITIES) {
+        if ((emptyUntil.get(lane) ?? 0) > Date.now()) continue;
         const job = await receiveFrom(lane);
         if (job) return job;
       }
