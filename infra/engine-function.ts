@@ -98,7 +98,8 @@ export class EngineFunction extends Construct {
       id: "AwsSolutions-IAM5[Resource::*]",
       reason:
         "Resource '*' only for actions without resource-level permissions: xray:PutTraceSegments and " +
-        "xray:PutTelemetryRecords (active tracing) and, on the outbox publisher, dynamodb:ListStreams (stream event source)",
+        "xray:PutTelemetryRecords (active tracing), scheduler:ListSchedules (finding a run's wake-ups to cancel them) " +
+        "and, on the outbox publisher, dynamodb:ListStreams (stream event source)",
     });
   }
 

@@ -467,6 +467,8 @@ export class WorkflowEngine extends Construct {
       fn.allow(["s3:ListBucket"], [this.bucket.bucketArn]);
       fn.allow(["sqs:SendMessage"], laneArns);
       fn.allow(["scheduler:CreateSchedule", "scheduler:DeleteSchedule"], [scheduleArn]);
+      // Cancelling a run finds its wake-ups by name prefix; ListSchedules has no resource-level permissions.
+      fn.allow(["scheduler:ListSchedules"], ["*"]);
       fn.role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           actions: ["iam:PassRole"],

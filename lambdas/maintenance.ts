@@ -5,16 +5,17 @@
  */
 import type { Context } from "aws-lambda";
 import { createServerlessHost } from "../engine/hosts/serverless/index.js";
+import { ENV_VARS } from "../engine/aws/definitions.js";
 import type { WorkflowRegistry } from "../engine/kernel/ports.js";
 import { METRIC, SERVICE_NAME } from "./metric-names.js";
 import { awsRuntime } from "./runtime/aws-runtime.js";
 import type { EngineRuntime } from "./runtime/engine-runtime.js";
 import { createObservability, instrument, MetricUnit } from "./runtime/observability.js";
 
-/** What a scheduled wake-up carries. */
+/** What a scheduled wake-up carries (engine/aws/eventbridge/scheduler.ts: ScheduledCommandInput). */
 export interface WakeUpEvent {
-  commandType: "stage.pollSuspended";
-  payload: { workflowRunId: string; stageId: string };
+  source: "stageflow.scheduler";
+  command: { type: "stage.pollSuspended"; workflowRunId: string; stageId: string };
 }
 
 export interface MaintenanceHandlerOptions {
@@ -32,10 +33,13 @@ export function createMaintenanceHandler(options: MaintenanceHandlerOptions) {
   const { logger, metrics } = observability;
   return async (event: unknown, context: Context) =>
     instrument(observability, context, async () => {
+      // This function is the wake-up target; its own ARN cannot be in its environment (a cycle).
+      process.env[ENV_VARS.schedulerTargetArn] ??= context.invokedFunctionArn;
       const runtime = options.runtime ?? awsRuntime(options.registry, observability);
       if (isWakeUp(event)) {
-        const result = await runtime.kernel.dispatch({ type: "stage.pollSuspended", ...event.payload });
-        logger.info("Wake-up handled", { ...event.payload, ...result });
+        const { workflowRunId, stageId } = event.command;
+        const result = await runtime.kernel.dispatch({ type: "stage.pollSuspended", workflowRunId, stageId });
+        logger.info("Wake-up handled", { workflowRunId, stageId, ...result });
         return result;
       }
       const host = createServerlessHost({ kernel: runtime.kernel, jobTransport: runtime.jobTransport, workerId: `maintenance:${context.awsRequestId}` });
@@ -57,5 +61,6 @@ export function createMaintenanceHandler(options: MaintenanceHandlerOptions) {
 
 function isWakeUp(event: unknown): event is WakeUpEvent {
   const candidate = event as Partial<WakeUpEvent> | null;
-  return candidate?.commandType === "stage.pollSuspended" && typeof candidate.payload?.workflowRunId === "string" && typeof candidate.payload.stageId === "string";
+  const command = candidate?.command;
+  return candidate?.source === "stageflow.scheduler" && command?.type === "stage.pollSuspended" && typeof command.workflowRunId === "string" && typeof command.stageId === "string";
 }

@@ -12,7 +12,7 @@ import { createOutboxPublisherHandler } from "../../lambdas/outbox-publisher.js"
 import { eventKeyOf } from "../../lambdas/outbox/publish-stream-records.js";
 import { createEngineRuntime, type EngineRuntime } from "../../lambdas/runtime/engine-runtime.js";
 import { createWorkerHandler } from "../../lambdas/worker.js";
-import { InMemoryAICallLogger } from "../testing/in-memory-ai-call-logger.js";
+import { createDynamoAICallLogger } from "../aws/dynamo/ai-call-logger.js";
 import { QUEUE_PRIORITIES } from "../aws/definitions.js";
 import { serveApiHandler } from "./api-gateway-server.js";
 import { DynamoStreamSource } from "./dynamodb-stream-source.js";
@@ -105,8 +105,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       queueUrls: aws.queueUrls,
       eventSink: events,
       scheduler,
-      // Cost and tokens still reach stages and runs through persistence; the call log stays in memory.
-      aiCallLogger: new InMemoryAICallLogger(),
+      aiCallLogger: createDynamoAICallLogger({ client: clients.dynamo, tableName: aws.tableName }),
     });
     const handlerOptions = { registry: options.registry, runtime };
     const api = createApiHandler(handlerOptions);

@@ -7,7 +7,7 @@ import type { Scheduler } from "../kernel/ports.js";
 export class LocalScheduler implements Scheduler {
   private readonly timers = new Map<string, NodeJS.Timeout>();
 
-  constructor(private readonly deliver: (event: { commandType: string; payload: Record<string, unknown> }) => Promise<unknown>) {}
+  constructor(private readonly deliver: (event: { source: "stageflow.scheduler"; command: { type: string } & Record<string, unknown> }) => Promise<unknown>) {}
 
   async schedule(commandType: string, payload: Record<string, unknown>, runAt: Date): Promise<void> {
     const key = `${commandType}|${String(payload.workflowRunId ?? "")}|${String(payload.stageId ?? "")}`;
@@ -15,7 +15,7 @@ export class LocalScheduler implements Scheduler {
     const timer = setTimeout(() => {
       this.timers.delete(key);
       // The maintenance tick is the backstop for a wake-up that fails, as on AWS.
-      this.deliver({ commandType, payload }).catch(() => undefined);
+      this.deliver({ source: "stageflow.scheduler", command: { ...payload, type: commandType } }).catch(() => undefined);
     }, Math.max(0, runAt.getTime() - Date.now()));
     this.timers.set(key, timer);
   }
