@@ -126,7 +126,11 @@ async function startPutEventsEndpoint(): Promise<{ endpoint: string; close(): Pr
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
     events: () => events,
   };
 }
@@ -312,8 +316,8 @@ async function main(): Promise<void> {
   } finally {
     clients.destroy();
     quietClients.destroy();
-    await events.close();
     await stopLocalAws(local);
+    await events.close();
   }
 }
 

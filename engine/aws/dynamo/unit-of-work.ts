@@ -58,6 +58,13 @@ export interface DynamoContext {
 export class UnitOfWork {
   private readonly changes = new Map<string, Change>();
   private readonly afterCommitTasks: (() => Promise<void>)[] = [];
+  /**
+   * Committed items and query results already read by this unit. A transaction reads the run and
+   * stage, then updates them: the update works from the same snapshot instead of reading again
+   * (the write's conditions, not a second read, are what guard against concurrent changes).
+   */
+  private readonly readCache = new Map<string, Item | null>();
+  private readonly queryCache = new Map<string, Item[]>();
 
   constructor(private readonly ctx: DynamoContext) {}
 
@@ -69,13 +76,19 @@ export class UnitOfWork {
 
   /** Strongly consistent read, overlaid with this unit's own writes. Offloaded fields stay markers. */
   async read(key: ItemKey): Promise<Item | null> {
-    const change = this.changes.get(keyString(key));
+    const id = keyString(key);
+    const change = this.changes.get(id);
     if (change) return change.working ? { ...change.working } : null;
+    if (this.readCache.has(id)) {
+      const cached = this.readCache.get(id);
+      return cached ? { ...cached } : null;
+    }
     try {
       const { Item } = await this.ctx.client.send(
         new GetCommand({ TableName: this.ctx.tableName, Key: key, ConsistentRead: true }),
       );
-      return Item ?? null;
+      this.readCache.set(id, Item ?? null);
+      return Item ? { ...Item } : null;
     } catch (error) {
       throw mapDynamoError(error, this.ctx.tableName, `Read of ${key.pk} ${key.sk}`);
     }
@@ -83,7 +96,14 @@ export class UnitOfWork {
 
   /** Items of one partition whose sort key starts with `skPrefix`, in key order, overlaid with own writes. */
   async query(pk: string, skPrefix: string, options: { afterSk?: string; limit?: number; descending?: boolean } = {}): Promise<Item[]> {
-    const committed = await queryPartition(this.ctx, pk, skPrefix, options);
+    const cacheKey = JSON.stringify([pk, skPrefix, options]);
+    let committed = this.queryCache.get(cacheKey);
+    if (!committed) {
+      committed = await queryPartition(this.ctx, pk, skPrefix, options);
+      this.queryCache.set(cacheKey, committed);
+      for (const item of committed) this.readCache.set(keyString({ pk: item.pk as string, sk: item.sk as string }), item);
+    }
+    committed = committed.map((item) => ({ ...item }));
     const own = [...this.changes.values()].filter(
       (c) => c.key.pk === pk && c.key.sk.startsWith(skPrefix) && (!options.afterSk || c.key.sk > options.afterSk),
     );
