@@ -36,10 +36,13 @@ export interface SettleResult {
 export async function settleRun(tx: Persistence, deps: KernelDeps, input: SettleInput): Promise<SettleResult> {
   const { run, workflow } = input;
   const now = deps.clock.now();
-  const stages = await tx.getStagesByRun(run.id);
-  const byId = new Map(stages.map((s) => [s.stageId, s]));
   const group = run.currentGroup;
   const planned = workflow.getStagesInExecutionGroup(group);
+  // Only the current group's records matter. A one-stage group reads its one record instead of
+  // every stage of the run (and every earlier output with it): constant cost per commit.
+  const single = planned.length === 1 ? await tx.getStage(run.id, planned[0]!.id) : undefined;
+  const stages = single !== undefined ? (single ? [single] : []) : await tx.getStagesByRun(run.id);
+  const byId = new Map(stages.map((s) => [s.stageId, s]));
   const groupRecords = planned.map((s) => byId.get(s.id)).filter((s): s is WorkflowStageRecord => s !== undefined);
   const events = [...input.events];
   const patch: UpdateRunInput = { expectedVersion: run.version, addCost: input.addCost, addTokens: input.addTokens };
