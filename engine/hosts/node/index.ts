@@ -68,6 +68,7 @@ export function createNodeHost(config: NodeHostConfig): NodeHost {
   const stats: NodeHostStats = { jobsProcessed: 0, jobsSucceeded: 0, jobsFailed: 0, inFlight: 0, ticks: 0 };
   let running = false;
   let wake: (() => void) | undefined;
+  let slotFree: (() => void) | undefined;
   let loopDone: Promise<void> | undefined;
   let tickTimer: ReturnType<typeof setInterval> | undefined;
   let tickInProgress: Promise<unknown> | undefined;
@@ -110,10 +111,23 @@ export function createNodeHost(config: NodeHostConfig): NodeHost {
     scheduleFlush();
   };
 
+  // With a transport that answers without I/O (the in-memory queue) the loop could run on
+  // microtasks alone for as long as there is work, starving timers (lease heartbeats, the
+  // maintenance tick) and the after-job outbox flush. It hands the event loop a turn every few ms.
+  let lastYield = performance.now();
+  const yieldEvery = 5;
+
   const jobLoop = async () => {
     while (running) {
+      if (performance.now() - lastYield >= yieldEvery) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+        continue;
+      }
       if (inFlight.size >= concurrency) {
-        await Promise.race(inFlight);
+        // One waiter for "a slot is free" instead of a Promise.race that adds a reaction to
+        // every in-flight job each time.
+        await new Promise<void>((resolve) => (slotFree = resolve));
         continue;
       }
       let job: DequeueResult | null = null;
@@ -133,6 +147,9 @@ export function createNodeHost(config: NodeHostConfig): NodeHost {
       const task = processJob(job).finally(() => {
         inFlight.delete(task);
         stats.inFlight = inFlight.size;
+        const free = slotFree;
+        slotFree = undefined;
+        free?.();
         notify();
       });
       inFlight.add(task);
