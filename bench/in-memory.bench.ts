@@ -130,7 +130,8 @@ function printReport(spec: ScenarioSpec, r: ScenarioReport): void {
   console.log(`  stage executions/s   ${fmt(perSecond)}${note ? `   (${note})` : ""}   [per CPU-second: ${fmt(perCpuSecond(o))}]`);
   console.log(
     `  peak RSS             ${fmt(r.peakRssMiB, 1)} MiB   (target < ${TARGETS.maxRssMiB} MiB: ${mark(r.peakRssMiB < TARGETS.maxRssMiB)}; ` +
-      `after warm-up + gc ${fmt(r.baselineRssMiB, 1)} MiB; ${r.rssSamples} samples; heap used at end ${fmt(r.endHeapUsedMiB, 1)} MiB)`,
+      `at start ${fmt(r.startRssMiB, 1)} MiB, after warm-up + gc ${fmt(r.baselineRssMiB, 1)} MiB; ${r.rssSamples} samples; ` +
+      `heap after gc at end, all records stored: ${r.outcome.heapAtEndMiB === undefined ? "n/a" : `${fmt(r.outcome.heapAtEndMiB, 1)} MiB`})`,
   );
 }
 

@@ -35,6 +35,8 @@ export interface ScenarioOutcome {
   eventsPublished: number;
   workflowCompletedEvents: number;
   timedOut: boolean;
+  /** Heap in use after a full gc at the end, with every record still stored (needs --expose-gc). */
+  heapAtEndMiB?: number;
 }
 
 /** Counts events instead of keeping them, so the sink does not inflate the memory figures. */
@@ -133,6 +135,11 @@ export async function runScenario(workflow: Workflow, options: ScenarioOptions):
     if (published === 0) break;
   }
   options.sample?.();
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const heapAtEndMiB = gc ? process.memoryUsage().heapUsed / (1024 * 1024) : undefined;
+  // Keeps the adapters reachable until the heap was measured.
+  if (persistence.runCount < 0) console.log(jobTransport.size);
   return {
     runs: options.runs,
     stagesPerRun,
@@ -146,5 +153,6 @@ export async function runScenario(workflow: Workflow, options: ScenarioOptions):
     eventsPublished: sink.total,
     workflowCompletedEvents: sink.completed,
     timedOut,
+    heapAtEndMiB,
   };
 }

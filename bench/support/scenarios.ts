@@ -19,6 +19,8 @@ export interface ScenarioReport {
   name: string;
   outcome: ScenarioOutcome;
   warmupRuns: number;
+  /** RSS when the child started the scenario, before the warm-up. */
+  startRssMiB: number;
   baselineRssMiB: number;
   peakRssMiB: number;
   rssSamples: number;
@@ -39,6 +41,7 @@ const collectGarbage = (): void => {
  * at the end.
  */
 export async function measureScenario(spec: ScenarioSpec, concurrency: number, warmup: boolean): Promise<ScenarioReport> {
+  const startRss = process.memoryUsage.rss();
   const workflow = spec.workflow();
   const warmupRuns = warmup ? Math.min(200, spec.runs) : 0;
   if (warmupRuns) await runScenario(workflow, { runs: warmupRuns, concurrency, timeoutMs: 60_000 });
@@ -59,6 +62,7 @@ export async function measureScenario(spec: ScenarioSpec, concurrency: number, w
     name: spec.name,
     outcome,
     warmupRuns,
+    startRssMiB: startRss / MiB,
     baselineRssMiB: baseline / MiB,
     peakRssMiB: peak / MiB,
     rssSamples: samples,

@@ -489,7 +489,7 @@ class TransactionView implements Persistence {
     else this.store.runsWithPendingEvents.delete(workflowRunId);
   }
 
-  private replaceEvent(key: OutboxEventKey, change: (event: OutboxRecord) => OutboxRecord): void {
+  private replaceEvent(key: OutboxEventKey, change: (event: OutboxRecord) => OutboxRecord, refresh = true): void {
     const list = this.eventsOf(key.workflowRunId);
     const index = key.sequence - 1;
     const previous = list[index];
@@ -498,26 +498,29 @@ class TransactionView implements Persistence {
       list[index] = event;
       if (event.dlqAt) this.store.deadLettered.set(event.id, event);
       else this.store.deadLettered.delete(event.id);
-      this.refreshPending(key.workflowRunId);
     };
     apply(change(previous));
-    this.undo.push(() => apply(previous));
+    if (refresh) this.refreshPending(key.workflowRunId);
+    this.undo.push(() => {
+      apply(previous);
+      this.refreshPending(key.workflowRunId);
+    });
   }
 
   async appendOutboxEvents(events: CreateOutboxEventInput[]): Promise<OutboxRecord[]> {
-    const written: OutboxRecord[] = [];
+    // Every run must exist before anything is written, so a failed append writes nothing.
     for (const input of events) {
-      const run = this.store.runs.get(input.workflowRunId);
-      if (!run) throw new PersistenceConflictError(`Run ${input.workflowRunId} does not exist`);
-      const sequence = run.lastEventSeq + 1;
-      // The sequence lives on the run but is not a business change: the version stays, so a
-      // transaction can append events and still update the run with the version it read.
-      const withSequence = shallowRun(run);
-      withSequence.lastEventSeq = sequence;
-      this.writeRun(run.id, withSequence);
+      if (!this.store.runs.has(input.workflowRunId)) throw new PersistenceConflictError(`Run ${input.workflowRunId} does not exist`);
+    }
+    const written: OutboxRecord[] = [];
+    const lastSequence = new Map<string, number>();
+    for (const input of events) {
+      const runId = input.workflowRunId;
+      const sequence = (lastSequence.get(runId) ?? this.store.runs.get(runId)!.lastEventSeq) + 1;
+      lastSequence.set(runId, sequence);
       const record: OutboxRecord = {
-        id: `${input.workflowRunId}:${sequence}`,
-        workflowRunId: input.workflowRunId,
+        id: `${runId}:${sequence}`,
+        workflowRunId: runId,
         sequence,
         eventType: input.eventType,
         payload: copyJson(input.payload),
@@ -527,14 +530,21 @@ class TransactionView implements Persistence {
         retryCount: 0,
         dlqAt: null,
       };
-      const list = this.eventsOf(input.workflowRunId);
+      const list = this.eventsOf(runId);
       list.push(record);
-      this.store.runsWithPendingEvents.add(input.workflowRunId);
+      this.store.runsWithPendingEvents.add(runId);
       this.undo.push(() => {
         list.pop();
-        this.refreshPending(input.workflowRunId);
+        this.refreshPending(runId);
       });
       written.push({ ...record });
+    }
+    // The sequence lives on the run but is not a business change: the version stays, so a
+    // transaction can append events and still update the run with the version it read.
+    for (const [runId, sequence] of lastSequence) {
+      const withSequence = shallowRun(this.store.runs.get(runId)!);
+      withSequence.lastEventSeq = sequence;
+      this.writeRun(runId, withSequence);
     }
     return written;
   }
@@ -558,7 +568,13 @@ class TransactionView implements Persistence {
   }
 
   async markOutboxEventsPublished(keys: OutboxEventKey[], publishedAt: Date): Promise<void> {
-    for (const key of keys) this.replaceEvent(key, (e) => ({ ...e, publishedAt }));
+    const runs = new Set<string>();
+    for (const key of keys) {
+      this.replaceEvent(key, (e) => ({ ...e, publishedAt }), false);
+      runs.add(key.workflowRunId);
+    }
+    // Once per run rather than once per event: the check walks the run's events.
+    for (const runId of runs) this.refreshPending(runId);
   }
 
   async incrementOutboxRetryCount(key: OutboxEventKey): Promise<number> {
