@@ -27,6 +27,8 @@ export interface FaultInjector<T> {
   readonly fired: boolean;
   /** Calls of `method` seen since the last `arm`. */
   calls(method: string): number;
+  /** Methods called since the last `arm`. */
+  methods(): string[];
 }
 
 export function injectFaults<T extends object>(target: T): FaultInjector<T> {
@@ -69,5 +71,6 @@ export function injectFaults<T extends object>(target: T): FaultInjector<T> {
       return fired;
     },
     calls: (method) => counts.get(method) ?? 0,
+    methods: () => [...counts.keys()],
   };
 }

@@ -2,6 +2,7 @@ import type { Workflow } from "../../engine/core/workflow.js";
 import type { AICallLogger } from "../../engine/core/ai-call-logger.js";
 import { createKernel, type Kernel, type KernelConfig } from "../../engine/kernel/index.js";
 import type { JobExecuteResult } from "../../engine/kernel/commands.js";
+import type { BlobStore, JobTransport, Persistence } from "../../engine/kernel/ports.js";
 import { CollectingEventSink, FakeClock, InMemoryBlobStore, NoopScheduler } from "../../engine/kernel/testing/index.js";
 import { InMemoryJobQueue, InMemoryWorkflowPersistence } from "../../engine/testing/index.js";
 
@@ -20,10 +21,18 @@ export interface Harness {
   start(workflowId: string, input: unknown, extra?: { config?: Record<string, unknown>; idempotencyKey?: string; priority?: number }): Promise<string>;
 }
 
+/** Wraps the harness's own adapters before the kernel gets them (fault injection, spies). */
+export interface HarnessPortWrappers {
+  persistence?: (persistence: InMemoryWorkflowPersistence) => Persistence;
+  jobTransport?: (queue: InMemoryJobQueue) => JobTransport;
+  blobStore?: (blobStore: InMemoryBlobStore) => BlobStore;
+}
+
 export function createHarness(
   workflows: Workflow<never, unknown, Record<string, unknown>>[] | Workflow[],
-  overrides: Partial<KernelConfig> & { aiCallLogger?: AICallLogger } = {},
+  options: Partial<KernelConfig> & { aiCallLogger?: AICallLogger; wrap?: HarnessPortWrappers } = {},
 ): Harness {
+  const { wrap = {}, ...overrides } = options;
   const clock = new FakeClock();
   const persistence = new InMemoryWorkflowPersistence({ clock });
   const queue = new InMemoryJobQueue({ clock });
@@ -32,9 +41,9 @@ export function createHarness(
   const scheduler = new NoopScheduler();
   const byId = new Map((workflows as Workflow[]).map((w) => [w.id, w]));
   const kernel = createKernel({
-    persistence,
-    blobStore,
-    jobTransport: queue,
+    persistence: wrap.persistence ? wrap.persistence(persistence) : persistence,
+    blobStore: wrap.blobStore ? wrap.blobStore(blobStore) : blobStore,
+    jobTransport: wrap.jobTransport ? wrap.jobTransport(queue) : queue,
     eventSink: sink,
     scheduler,
     clock,
