@@ -463,7 +463,8 @@ export class WorkflowEngine extends Construct {
 
     for (const fn of [fns.api, fns.worker, fns.maintenance]) {
       fn.allow([...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS], tableResources);
-      fn.allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [blobObjects]);
+      // PutObject covers the parts of a multipart upload; aborting a failed one is its own action.
+      fn.allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"], [blobObjects]);
       fn.allow(["s3:ListBucket"], [this.bucket.bucketArn]);
       fn.allow(["sqs:SendMessage"], laneArns);
       fn.allow(["scheduler:CreateSchedule", "scheduler:DeleteSchedule"], [scheduleArn]);

@@ -141,7 +141,6 @@ export type ApiErrorCode =
   | "IdempotencyInProgress"
   | "NotFound"
   | "MethodNotAllowed"
-  | "UnsupportedMediaType"
   | "PayloadTooLarge"
   | "InternalError";
 

@@ -157,6 +157,17 @@ describe("the WorkflowEngine construct", () => {
     }
   });
 
+  it("tells the API and the worker where wake-ups go: the maintenance function, through the scheduler role", () => {
+    for (const name of ["Api", "Worker"]) {
+      const fn = template.findResources("AWS::Lambda::Function")[functionId(template, name)] as { Properties: { Environment: { Variables: Record<string, unknown> } } };
+      expect(fn.Properties.Environment.Variables).toMatchObject({
+        STAGEFLOW_SCHEDULE_TARGET_ARN: { "Fn::GetAtt": [functionId(template, "Maintenance"), "Arn"] },
+        STAGEFLOW_SCHEDULE_ROLE_ARN: { "Fn::GetAtt": [expect.stringMatching(/^EngineSchedulerRole/), "Arn"] },
+        STAGEFLOW_SCHEDULE_GROUP: expect.stringMatching(/WakeUps/),
+      });
+    }
+  });
+
   it("publishes to an existing event bus instead of creating one when given", () => {
     const { template: shared } = synthEngine((stack) => ({ eventBus: events.EventBus.fromEventBusName(stack, "Shared", "shared-bus") }));
     shared.resourceCountIs("AWS::Events::EventBus", 0);

@@ -22,7 +22,7 @@ describe("each engine function's role", () => {
   it("gives the API function the table, run data, job queues and wake-up schedules, but no event bus", () => {
     const statements = statementsOf(template, "Api");
     expect(sorted(actionsOn(statements, "EngineTable"))).toEqual(TABLE_DATA);
-    expect(sorted(actionsOn(statements, "EngineRunData"))).toEqual(["s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject"]);
+    expect(sorted(actionsOn(statements, "EngineRunData"))).toEqual(["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject"]);
     expect(sorted(actionsOn(statements, "EngineJobs"))).toEqual(["sqs:SendMessage"]);
     expect(actionsOf(statements)).not.toContain("events:PutEvents");
     expect(actionsOf(statements)).not.toContain("sqs:ReceiveMessage");
