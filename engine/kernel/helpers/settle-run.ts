@@ -74,7 +74,11 @@ export async function settleRun(tx: Persistence, deps: KernelDeps, input: Settle
     action = "advanced";
     nextGroup = group + 1;
     patch.currentGroup = nextGroup;
-    if (run.status === "SUSPENDED") patch.status = "RUNNING";
+    if (run.status === "SUSPENDED") {
+      // The run leaves SUSPENDED here just as in the "resumed" branch, so consumers hear of it.
+      patch.status = "RUNNING";
+      events.push({ type: "workflow:resumed", workflowId: run.workflowId });
+    }
     effects.enqueue.push(...(await createGroupStages(tx, { ...run, currentGroup: nextGroup }, workflow, nextGroup)));
   } else if (allDone) {
     action = "completed";
