@@ -24,10 +24,15 @@ export async function processJobRecord(record: SQSRecord, runtime: EngineRuntime
     return;
   }
   switch (result.outcome) {
-    case "completed":
+    case "completed": {
       metrics.addMetric(METRIC.stagesCompleted, MetricUnit.Count, 1);
-      metrics.addMetric(METRIC.stageDuration, MetricUnit.Milliseconds, Date.now() - started);
+      // The committed stage holds the kernel's own figures: execution time and the AI cost rolled up from its calls.
+      const stage = await runtime.persistence.getStage(job.workflowRunId, job.stageId);
+      metrics.addMetric(METRIC.stageDuration, MetricUnit.Milliseconds, stage?.duration ?? Date.now() - started);
+      const cost = stage?.metrics?.totalCost ?? 0;
+      if (cost > 0) metrics.addMetric(METRIC.aiCost, MetricUnit.NoUnit, cost); // USD
       break;
+    }
     case "failed":
       metrics.addMetric(METRIC.stagesFailed, MetricUnit.Count, 1);
       log.warn("Stage failed", { error: result.error });
