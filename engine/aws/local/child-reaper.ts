@@ -22,7 +22,7 @@ export function reapOnExit(child: ChildProcess, label: string): () => void {
        const timer = setInterval(() => {
          if (!alive(child)) { clearInterval(timer); return; }
          if (!alive(parent)) { try { process.kill(child, "SIGKILL"); } catch {} clearInterval(timer); }
-       }, 500);`,
+       }, 200);`,
       String(process.pid),
       String(childPid),
     ],
