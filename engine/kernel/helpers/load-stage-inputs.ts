@@ -3,7 +3,7 @@ import type { Workflow } from "../../core/workflow.js";
 import type { KernelDeps } from "../deps.js";
 import { ValidationError, type ValidationIssue } from "../errors.js";
 import type { WorkflowRunRecord, WorkflowStageRecord } from "../records.js";
-import { resolveValue } from "./stored-values.js";
+import { needsResolving, resolveValue } from "./stored-values.js";
 import { storedGroupOutput } from "./workflow-plan.js";
 
 export function zodIssues(error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string; code?: string }> }): ValidationIssue[] {
@@ -28,9 +28,19 @@ export async function loadStageInputs(
 ): Promise<{ stageInput: unknown; config: unknown; workflowContext: Record<string, unknown> }> {
   const byId = new Map(stages.map((s) => [s.stageId, s]));
   const group = workflow.getExecutionGroupIndex(stageDef.id);
-  const completed = stages.filter((s) => s.status === "COMPLETED" && s.executionGroup < group);
-  const resolved = await Promise.all(completed.map(async (s) => [s.stageId, await resolveValue(deps, s.outputData)] as const));
-  const workflowContext = Object.fromEntries(resolved);
+  const workflowContext: Record<string, unknown> = {};
+  const fromBlobs: Promise<void>[] = [];
+  for (const s of stages) {
+    if (s.status !== "COMPLETED" || s.executionGroup >= group) continue;
+    // Inline outputs (the usual case) need no await; only BlobStore reads run, in parallel.
+    if (needsResolving(s.outputData)) {
+      workflowContext[s.stageId] = undefined;
+      fromBlobs.push(resolveValue(deps, s.outputData).then((value) => void (workflowContext[s.stageId] = value)));
+    } else {
+      workflowContext[s.stageId] = s.outputData;
+    }
+  }
+  if (fromBlobs.length) await Promise.all(fromBlobs);
   let rawInput: unknown;
   if (group === 0) {
     rawInput = await resolveValue(deps, run.input);

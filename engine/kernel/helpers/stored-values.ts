@@ -10,6 +10,15 @@ export async function storeValue(deps: KernelDeps, key: string, value: unknown):
   return { $blob: key, size } satisfies BlobReference;
 }
 
+/** True when `resolveValue` would read the BlobStore (a reference, or a map holding one). */
+export function needsResolving(stored: unknown): boolean {
+  if (isBlobReference(stored)) return true;
+  if (stored && typeof stored === "object" && !Array.isArray(stored)) {
+    for (const key in stored as Record<string, unknown>) if (isBlobReference((stored as Record<string, unknown>)[key])) return true;
+  }
+  return false;
+}
+
 /** Reverses `storeValue`; a map of stored values (a parallel group's output) is resolved one level deep. */
 export async function resolveValue(deps: KernelDeps, stored: unknown): Promise<unknown> {
   if (isBlobReference(stored)) return deps.blobStore.get(stored.$blob);
