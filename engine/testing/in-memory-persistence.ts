@@ -87,8 +87,18 @@ function copyPlain(value: unknown, depth: number): unknown {
     return copy;
   }
   const proto: unknown = Object.getPrototypeOf(value);
-  if (proto === Object.prototype || proto === null) {
-    const copy: Record<string, unknown> = proto === null ? Object.create(null) : {};
+  if (proto === Object.prototype) {
+    // A spread copies own enumerable properties (an own "__proto__" included) into an object of
+    // the same shape, with properties in-object; nested objects are then replaced by copies.
+    const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+    for (const key in copy) {
+      const item = copy[key];
+      if (item !== null && typeof item === "object") copy[key] = copyPlain(item, depth + 1);
+    }
+    return copy;
+  }
+  if (proto === null) {
+    const copy: Record<string, unknown> = Object.create(null);
     for (const key in value) {
       const item = copyPlain((value as Record<string, unknown>)[key], depth + 1);
       if (key === "__proto__") Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true });
