@@ -12,7 +12,7 @@
  * bundling fails, the child runs under tsx instead and the header says so. Before the timed
  * scenario the child warms up on separate adapters (up to 200 runs of the same workflow), drops them and collects
  * garbage. Peak RSS is the whole process's RSS (node + zod + the engine) sampled every 5 ms
- * when the event loop lets a timer run, every 64 jobs, and at the end.
+ * (the node host hands the event loop a turn at least that often) and at the end.
  *
  * Figures only: nothing is asserted; the process exits 0 unless a scenario crashes.
  *

@@ -62,4 +62,4 @@ const show = (title: string, map: Map<string, number>, filter: (l: string) => bo
 };
 console.log(`total sampled ${(total / 1000).toFixed(0)} ms`);
 show("self time", self);
-show("inclusive time (engine/ and bench/ only)", inclusive, (l) => /engine\/|bench\//.test(l));
+show("inclusive time (engine/ and bench/ only)", inclusive, (l) => /engine\/|bench\/|bench-bundle/.test(l));

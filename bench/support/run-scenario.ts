@@ -1,3 +1,4 @@
+import { writeHeapSnapshot } from "node:v8";
 import { createNodeHost } from "../../engine/hosts/node/index.js";
 import { createKernel } from "../../engine/kernel/index.js";
 import type { EmitBatchResult, EventSink, PublishedEvent } from "../../engine/kernel/ports.js";
@@ -12,7 +13,7 @@ export interface ScenarioOptions {
   concurrency: number;
   /** Gives up waiting after this long (the figures then show what did not finish). */
   timeoutMs?: number;
-  /** Called every few milliseconds and every 64 jobs; the caller samples memory here. */
+  /** Called every 5 ms (the node host yields to timers at least that often) and at the end; the caller samples memory here. */
   sample?: () => void;
 }
 
@@ -80,7 +81,6 @@ export async function runScenario(workflow: Workflow, options: ScenarioOptions):
   const stagesPerRun = stageCount(workflow);
   const expected = options.runs * stagesPerRun;
   let stageExecutions = 0;
-  let jobsSeen = 0;
   let finish: (() => void) | undefined;
   const finished = new Promise<void>((resolve) => (finish = resolve));
   const host = createNodeHost({
@@ -91,8 +91,6 @@ export async function runScenario(workflow: Workflow, options: ScenarioOptions):
     handleSignals: false,
     onError: (error) => console.error("[bench host]", error),
     onJobDone: (_job, result) => {
-      jobsSeen++;
-      if ((jobsSeen & 63) === 0) options.sample?.();
       if (result?.outcome === "completed" && !result.ghost) stageExecutions++;
       if (stageExecutions >= expected) finish?.();
       // A failed stage means some run can never complete: stop when nothing is queued any more.
@@ -138,6 +136,8 @@ export async function runScenario(workflow: Workflow, options: ScenarioOptions):
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   const heapAtEndMiB = gc ? process.memoryUsage().heapUsed / (1024 * 1024) : undefined;
+  // BENCH_HEAP_SNAPSHOT=<file>: what the stores retain, for `bench/support/heap-summary.ts`.
+  if (process.env.BENCH_HEAP_SNAPSHOT) writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT);
   // Keeps the adapters reachable until the heap was measured.
   if (persistence.runCount < 0) console.log(jobTransport.size);
   return {

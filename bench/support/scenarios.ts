@@ -37,8 +37,7 @@ const collectGarbage = (): void => {
 
 /**
  * Runs one scenario in this process: an optional warm-up on separate adapters (dropped, then
- * garbage-collected), then the timed scenario with RSS sampled every 5 ms, every 64 jobs and
- * at the end.
+ * garbage-collected), then the timed scenario with RSS sampled every 5 ms and at the end.
  */
 export async function measureScenario(spec: ScenarioSpec, concurrency: number, warmup: boolean): Promise<ScenarioReport> {
   const startRss = process.memoryUsage.rss();
