@@ -4,6 +4,8 @@ import { isBlobReference, type BlobReference } from "../records.js";
 /** Inline when small, otherwise put in the BlobStore and replaced by a reference. */
 export async function storeValue(deps: KernelDeps, key: string, value: unknown): Promise<unknown> {
   const json = JSON.stringify(value ?? null);
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: short text is inline without counting bytes.
+  if (json.length * 3 <= deps.inlineOutputLimitBytes) return value ?? null;
   const size = Buffer.byteLength(json);
   if (size <= deps.inlineOutputLimitBytes) return value ?? null;
   await deps.blobStore.put(key, value);
