@@ -7,7 +7,7 @@ export type * from "./ports.js";
 export type * from "./records.js";
 export { isBlobReference } from "./records.js";
 export * from "./errors.js";
-export { definePlugin, createPluginRunner, type Plugin, type PluginRunnerOptions } from "./plugins.js";
+export { definePlugin, createPluginRunner, type AnyPlugin, type Plugin, type PluginRunnerOptions } from "./plugins.js";
 export { LeaseExpiredError } from "./handlers/lease-reap-stale.js";
 export { toPublishedEvent } from "./handlers/outbox-flush.js";
 export { resolveValue as resolveStoredValue } from "./helpers/stored-values.js";

@@ -30,8 +30,19 @@ export function definePlugin<const T extends KernelEventType>(plugin: Plugin<T>)
   return plugin;
 }
 
+/**
+ * Any plugin, whatever event types it handles. `Plugin<"a">` is not assignable to `Plugin` (the
+ * event type inside `handle` makes the parameter invariant), so the runner takes this shape.
+ */
+export interface AnyPlugin {
+  id: string;
+  name?: string;
+  on: readonly KernelEventType[];
+  handle(event: never): Promise<void> | void;
+}
+
 export interface PluginRunnerOptions {
-  plugins: readonly Plugin<never>[] | readonly Plugin[];
+  plugins: readonly AnyPlugin[];
   /** Where events go before plugins see them (e.g. EventBridge). */
   sink?: EventSink;
 }
