@@ -12,7 +12,7 @@ function acknowledgments(root: IConstruct): { path: string; id: string; reason: 
   );
 }
 
-describe("cdk-nag on the WorkflowEngine", () => {
+describe("cdk-nag on the WorkflowEngine", { timeout: 60_000 }, () => {
   const { app } = synthEngine();
 
   it("reports no unacknowledged AwsSolutions findings", () => {

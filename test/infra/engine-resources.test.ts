@@ -7,7 +7,7 @@ import { QUEUES_DEFINITION, TABLE_DEFINITION } from "../../engine/aws/definition
 import { synthEngine } from "./synth.js";
 import { functionId, resources } from "./template-queries.js";
 
-describe("the WorkflowEngine construct", () => {
+describe("the WorkflowEngine construct", { timeout: 60_000 }, () => {
   const { template } = synthEngine();
 
   it("builds the DynamoDB table from the shared definitions: keys, indexes, TTL, stream and point-in-time recovery", () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { handlerSourcePath, writeHandlerEntry } from "../../infra/handler-entries.js";
 import { fixtureRegistry } from "./synth.js";
 
-describe("the generated Lambda entry files", () => {
+describe("the generated Lambda entry files", { timeout: 60_000 }, () => {
   const outDir = mkdtempSync(path.join(os.tmpdir(), "stageflow-entries-"));
 
   it("hand the user's registry export to the handler factory", () => {

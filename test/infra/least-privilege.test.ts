@@ -16,7 +16,7 @@ const TABLE_DATA = [
 ];
 const sorted = (set: Set<string>) => [...set].sort();
 
-describe("each engine function's role", () => {
+describe("each engine function's role", { timeout: 60_000 }, () => {
   const { template } = synthEngine();
 
   it("gives the API function the table, run data, job queues and wake-up schedules, but no event bus", () => {
@@ -93,7 +93,7 @@ describe("each engine function's role", () => {
   });
 });
 
-describe("the grant methods", () => {
+describe("the grant methods", { timeout: 60_000 }, () => {
   const invokeResources = (grant: (engine: import("../../infra/workflow-engine.js").WorkflowEngine, role: iam.Role) => void) => {
     const { template } = synthEngine({}, (stack, engine) => grant(engine, new iam.Role(stack, "Caller", { assumedBy: new iam.AccountRootPrincipal() })));
     const policy = resources(template, "AWS::IAM::Policy").find(([id]) => id.startsWith("Caller"))!;
