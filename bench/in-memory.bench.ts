@@ -27,7 +27,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ScenarioOutcome } from "./support/run-scenario.js";
-import { measureScenario, SCENARIOS, type ScenarioReport, type ScenarioSpec } from "./support/scenarios.js";
+import { measureScenario, SCENARIOS, WARMUP_ROUNDS, type ScenarioReport, type ScenarioSpec } from "./support/scenarios.js";
 
 const TARGETS = {
   throughputAt200: 40_000,
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
   console.log(
     `node ${process.version}, host concurrency ${options.concurrency}; ` +
       `${launcher ? `one fresh child process per scenario (${launcher.describe})` : "all scenarios in this process"}; ` +
-      `${options.warmup ? "warm-up of up to 200 runs on separate adapters (dropped, then gc) before each timed scenario" : "no warm-up"}`,
+      `${options.warmup ? `warm-up of ${WARMUP_ROUNDS} x up to 200 runs of the same workflow on separate adapters (dropped, then gc) before each timed scenario` : "no warm-up"}`,
   );
   const reports = new Map<string, ScenarioReport>();
   try {

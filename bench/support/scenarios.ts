@@ -18,6 +18,7 @@ export const SCENARIOS: ScenarioSpec[] = [
 export interface ScenarioReport {
   name: string;
   outcome: ScenarioOutcome;
+  /** Runs per warm-up round (WARMUP_ROUNDS rounds, each on fresh adapters). */
   warmupRuns: number;
   /** RSS when the child started the scenario, before the warm-up. */
   startRssMiB: number;
@@ -28,6 +29,7 @@ export interface ScenarioReport {
 }
 
 const MiB = 1024 * 1024;
+export const WARMUP_ROUNDS = 1;
 
 const collectGarbage = (): void => {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -43,7 +45,9 @@ export async function measureScenario(spec: ScenarioSpec, concurrency: number, w
   const startRss = process.memoryUsage.rss();
   const workflow = spec.workflow();
   const warmupRuns = warmup ? Math.min(200, spec.runs) : 0;
-  if (warmupRuns) await runScenario(workflow, { runs: warmupRuns, concurrency, timeoutMs: 60_000 });
+  for (let round = 0; warmupRuns && round < WARMUP_ROUNDS; round++) {
+    await runScenario(workflow, { runs: warmupRuns, concurrency, timeoutMs: 60_000 });
+  }
   collectGarbage();
   await new Promise((resolve) => setTimeout(resolve, 20));
   collectGarbage();
