@@ -27,6 +27,9 @@ export interface MaintenanceHandlerOptions {
 /** Leaves this much of the invocation for the last step to finish and metrics to flush. */
 const SAFETY_MARGIN_MS = 15_000;
 
+/** Events younger than this are left to the Streams publisher. */
+const OUTBOX_BACKSTOP_AGE_MS = 60_000;
+
 /** Creates the maintenance Lambda handler. */
 export function createMaintenanceHandler(options: MaintenanceHandlerOptions) {
   const observability = createObservability(SERVICE_NAME.maintenance);
@@ -42,7 +45,13 @@ export function createMaintenanceHandler(options: MaintenanceHandlerOptions) {
         logger.info("Wake-up handled", { workflowRunId, stageId, ...result });
         return result;
       }
-      const host = createServerlessHost({ kernel: runtime.kernel, jobTransport: runtime.jobTransport, workerId: `maintenance:${context.awsRequestId}` });
+      const host = createServerlessHost({
+        kernel: runtime.kernel,
+        jobTransport: runtime.jobTransport,
+        workerId: `maintenance:${context.awsRequestId}`,
+        // The Streams publisher delivers events within seconds; the flush only picks up what it gave up on.
+        maintenance: { outboxMinAgeMs: OUTBOX_BACKSTOP_AGE_MS },
+      });
       const tick = await host.runMaintenanceTick({ timeBudgetMs: Math.max(1_000, context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS) });
       const stuck = tick.stuckRuns.redriven + tick.stuckRuns.failed;
       metrics.addMetric(METRIC.stuckRuns, MetricUnit.Count, stuck);

@@ -114,6 +114,12 @@ export interface RunReapStuckResult {
 export interface OutboxFlushCommand {
   readonly type: "outbox.flush";
   readonly maxEvents?: number;
+  /**
+   * Publish only events at least this old. Where a stream publisher is the primary path (AWS),
+   * the flush is a backstop and this keeps it from publishing what the stream is about to.
+   * @default 0
+   */
+  readonly minAgeMs?: number;
 }
 export interface OutboxFlushResult {
   readonly published: number;

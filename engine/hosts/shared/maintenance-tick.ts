@@ -19,6 +19,11 @@ export interface MaintenanceOptions {
   stuckThresholdMs?: number;
   /** @default 1000 */
   maxOutboxEvents?: number;
+  /**
+   * Only flush events at least this old: set it where a stream publisher delivers events first
+   * (the deployed stack), so the flush is a backstop instead of a second publisher. @default 0
+   */
+  outboxMinAgeMs?: number;
   /** Stop starting further steps once this much time has passed. */
   timeBudgetMs?: number;
 }
@@ -63,7 +68,11 @@ export async function runMaintenance(kernel: Kernel, options: MaintenanceOptions
     result.stuckRuns = await kernel.dispatch({ type: "run.reapStuck", stuckThresholdMs: options.stuckThresholdMs ?? 60_000 });
   }
   if (withinBudget("outbox.flush")) {
-    result.outbox = await kernel.dispatch({ type: "outbox.flush", maxEvents: options.maxOutboxEvents ?? 1000 });
+    result.outbox = await kernel.dispatch({
+      type: "outbox.flush",
+      maxEvents: options.maxOutboxEvents ?? 1000,
+      minAgeMs: options.outboxMinAgeMs,
+    });
   }
   return result;
 }

@@ -50,8 +50,15 @@ export async function handleOutboxFlush(deps: KernelDeps, command: OutboxFlushCo
   if (!locked) return { published: 0, failed: 0, deadLettered: 0 };
   try {
     const pending = await deps.persistence.getUnpublishedOutboxEvents(command.maxEvents ?? 500);
+    const newest = deps.clock.now().getTime() - (command.minAgeMs ?? 0);
     const byRun = new Map<string, OutboxRecord[]>();
+    const heldBack = new Set<string>();
     for (const record of pending) {
+      // Stop a run at its first too-recent event so its later events cannot overtake it.
+      if (heldBack.has(record.workflowRunId) || record.occurredAt.getTime() > newest) {
+        heldBack.add(record.workflowRunId);
+        continue;
+      }
       let list = byRun.get(record.workflowRunId);
       if (!list) byRun.set(record.workflowRunId, (list = []));
       list.push(record);
