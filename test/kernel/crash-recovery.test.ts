@@ -145,6 +145,23 @@ describe("a worker killed at any point loses no run", () => {
     await expectGaplessDelivery(h, runId);
   });
 
+  it("enqueues no job whose transaction rolled back: no orphan job for a run or group that was never written", async () => {
+    const { h, faults, executions } = faultyHarness();
+    faults.persistence.arm({ method: "withTransaction", onCall: 1, when: "before" });
+    await expect(h.start("crashy", { n: 1 }, { idempotencyKey: "lost" })).rejects.toThrow(SimulatedCrash);
+    expect(h.persistence.runCount).toBe(0);
+    expect(h.queue.size).toBe(0);
+
+    const runId = await h.start("crashy", { n: 1 }, { idempotencyKey: "kept" });
+    // The commit of stage a (its second transaction after the create) fails: group 1 never starts.
+    faults.persistence.arm({ method: "withTransaction", onCall: 2, when: "before" });
+    await drainThroughCrashes(h);
+    expect(faults.persistence.fired).toBe(true);
+    expect(await h.persistence.getStage(runId, "b")).toBeNull();
+    expect((await h.queue.getJobsByWorkflowRun(runId)).map((j) => j.stageId)).toEqual(["a"]);
+    expect(executions.get("b")).toBeUndefined();
+  });
+
   describe("a crash at every call the kernel makes to a port, before or after the call", () => {
     for (const port of ["persistence", "jobTransport", "blobStore"] as const) {
       it(`every run still ends COMPLETED with a crash at any ${port} call`, async () => {
