@@ -60,11 +60,36 @@ async function claimStage(deps: KernelDeps, command: JobExecuteCommand, stageDef
   );
 }
 
+/**
+ * An AbortController made only when the stage reads `ctx.signal`: Node's AbortController is
+ * costly to create and most stages never look at it. An abort before that is remembered.
+ */
+class LazyAbortController {
+  private controller: AbortController | undefined;
+  private reason: unknown;
+  aborted = false;
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
+  }
+}
+
 /** Extends the lease while the stage runs; aborts the stage when the lease is lost or the run cancelled. */
-function startHeartbeat(deps: KernelDeps, stage: WorkflowStageRecord, jobId: string | undefined, controller: AbortController) {
+function startHeartbeat(deps: KernelDeps, stage: WorkflowStageRecord, jobId: string | undefined, controller: LazyAbortController) {
   let inFlight = false;
   const handle = deps.timers.setInterval(() => {
-    if (inFlight || controller.signal.aborted) return;
+    if (inFlight || controller.aborted) return;
     inFlight = true;
     const leaseExpiresAt = new Date(deps.clock.now().getTime() + deps.leaseMs);
     deps.persistence
@@ -127,12 +152,12 @@ async function runStage(
   jobId: string | undefined,
   logs: ReturnType<typeof createLogCollector>,
 ): Promise<Execution> {
-  const controller = new AbortController();
+  const controller = new LazyAbortController();
   const stopHeartbeat = startHeartbeat(deps, stage, jobId, controller);
   const progress = createProgressWriter(deps, run, stage);
   try {
     const stages = await deps.persistence.getStagesByRun(run.id);
-    const { stageInput, config, workflowContext } = await loadStageInputs(deps, run, workflow, stageDef, stages);
+    const { stageInput, config, workflowContext, unloadedOutputs } = await loadStageInputs(deps, run, workflow, stageDef, stages);
     const ctx = buildStageContext({
       deps,
       workflowRunId: run.id,
@@ -141,8 +166,9 @@ async function runStage(
       stageInput,
       config,
       workflowContext,
+      unloadedOutputs,
       resumeState: (stage.resumeData ?? undefined) as SuspendedResult["state"] | undefined,
-      signal: controller.signal,
+      signal: () => controller.signal,
       log: logs.log,
       onProgress: (update) => progress.report(update),
     });

@@ -16,8 +16,11 @@ export function zodIssues(error: { issues: ReadonlyArray<{ path: PropertyKey[]; 
 
 /**
  * Everything a stage reads: its input (the previous group's output, or the run input), its
- * parsed config and every earlier output. One query for the stage records; only outputs that
- * were moved to the BlobStore cost a read each, fetched in parallel.
+ * parsed config and the earlier outputs. One query for the stage records gives every inline
+ * output. Outputs moved to the BlobStore cost a read each, so they are loaded only for the
+ * stage's input and its declared `dependencies`: a chain of large outputs costs linear, not
+ * quadratic, reads. A stage that declares no dependencies gets every output (the reference
+ * engine's behaviour).
  */
 export async function loadStageInputs(
   deps: KernelDeps,
@@ -25,15 +28,21 @@ export async function loadStageInputs(
   workflow: Workflow,
   stageDef: StageLike,
   stages: WorkflowStageRecord[],
-): Promise<{ stageInput: unknown; config: unknown; workflowContext: Record<string, unknown> }> {
+): Promise<{ stageInput: unknown; config: unknown; workflowContext: Record<string, unknown>; unloadedOutputs: string[] }> {
   const byId = new Map(stages.map((s) => [s.stageId, s]));
   const group = workflow.getExecutionGroupIndex(stageDef.id);
   const workflowContext: Record<string, unknown> = {};
+  const unloadedOutputs: string[] = [];
   const fromBlobs: Promise<void>[] = [];
+  const loadsEverything = stageDef.dependencies.length === 0;
   for (const s of stages) {
     if (s.status !== "COMPLETED" || s.executionGroup >= group) continue;
     // Inline outputs (the usual case) need no await; only BlobStore reads run, in parallel.
     if (needsResolving(s.outputData)) {
+      if (!loadsEverything && s.executionGroup !== group - 1 && !stageDef.dependencies.includes(s.stageId)) {
+        unloadedOutputs.push(s.stageId);
+        continue;
+      }
       workflowContext[s.stageId] = undefined;
       fromBlobs.push(resolveValue(deps, s.outputData).then((value) => void (workflowContext[s.stageId] = value)));
     } else {
@@ -56,5 +65,5 @@ export async function loadStageInputs(
   if (!parsedInput.success) throw new ValidationError(`input of stage "${stageDef.id}"`, zodIssues(parsedInput.error));
   const parsedConfig = stageDef.configSchema.safeParse(run.config[stageDef.id] ?? {});
   if (!parsedConfig.success) throw new ValidationError(`config.${stageDef.id}`, zodIssues(parsedConfig.error));
-  return { stageInput: parsedInput.data, config: parsedConfig.data, workflowContext };
+  return { stageInput: parsedInput.data, config: parsedConfig.data, workflowContext, unloadedOutputs };
 }

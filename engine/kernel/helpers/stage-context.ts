@@ -36,12 +36,16 @@ export function buildStageContext(input: {
   stageInput: unknown;
   config: unknown;
   workflowContext: Record<string, unknown>;
+  /** Earlier outputs in the BlobStore that were not loaded (not an input or declared dependency). */
+  unloadedOutputs?: readonly string[];
   resumeState?: SuspendedState;
-  signal: AbortSignal;
+  /** The signal, or a function that makes it on first read of `ctx.signal`. */
+  signal: AbortSignal | (() => AbortSignal);
   log: (level: LogLevel, message: string, meta?: Record<string, unknown>) => void;
   onProgress: (update: ProgressUpdate) => void;
 }): KernelStageContext {
   const { workflowContext, workflowRunId, stageId } = input;
+  const signal = input.signal;
   return {
     input: input.stageInput,
     config: input.config,
@@ -50,11 +54,19 @@ export function buildStageContext(input: {
     attempt: input.attempt,
     workflowContext,
     resumeState: input.resumeState,
-    signal: input.signal,
+    get signal() {
+      return typeof signal === "function" ? signal() : signal;
+    },
     aiTopic: stageTopic(workflowRunId, stageId),
     aiCallLogger: input.deps.aiCallLogger,
     require(id: string) {
       if (!(id in workflowContext)) {
+        if (input.unloadedOutputs?.includes(id)) {
+          throw new MissingStageOutputError(
+            `Stage "${stageId}" requires the output of "${id}", which is large and only loaded for declared dependencies: ` +
+              `add it to the stage's dependencies`,
+          );
+        }
         const available = Object.keys(workflowContext);
         throw new MissingStageOutputError(
           `Stage "${stageId}" requires the output of "${id}", which has none. ` +
