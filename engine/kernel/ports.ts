@@ -126,6 +126,13 @@ export interface EnqueueJobInput {
   payload?: Record<string, unknown>;
   /** Not delivered before this time. */
   scheduledFor?: Date;
+  /**
+   * Set by a re-drive: the job may have been accepted before and lost since (dead-lettered, or
+   * its worker died). A transport whose de-duplication outlives delivery (SQS FIFO keeps ids for
+   * 5 minutes) must send it under a fresh de-duplication id; a transport that de-duplicates only
+   * while the job is queued can ignore it. A duplicate delivery is harmless: the claim fences it.
+   */
+  redrive?: boolean;
 }
 
 export interface DequeueResult {

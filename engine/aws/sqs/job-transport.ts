@@ -148,6 +148,11 @@ export function createSqsJobTransport(options: SqsJobTransportOptions): SqsJobTr
     };
   }
 
+  /** A re-driven job may have been sent (and lost) within FIFO's 5-minute de-duplication window. */
+  function redriveSuffix(job: EnqueueJobInput): string {
+    return job.redrive ? `:r${Date.now().toString(36)}` : "";
+  }
+
   function sendInput(message: JobMessage, dedupSuffix = "") {
     return {
       QueueUrl: options.queueUrls[priorityLane(message.priority)],
@@ -249,7 +254,7 @@ export function createSqsJobTransport(options: SqsJobTransportOptions): SqsJobTr
 
   const transport: SqsJobTransport = {
     async enqueue(job) {
-      await send("SendMessage", () => client.send(new SendMessageCommand(sendInput(toMessage(job)))));
+      await send("SendMessage", () => client.send(new SendMessageCommand(sendInput(toMessage(job), redriveSuffix(job)))));
       return jobIdOf(job);
     },
 
@@ -257,7 +262,7 @@ export function createSqsJobTransport(options: SqsJobTransportOptions): SqsJobTr
       // One SendMessageBatch per lane and 10 messages: fewer requests, same de-duplication.
       const byLane = new Map<string, ReturnType<typeof sendInput>[]>();
       for (const job of jobs) {
-        const input = sendInput(toMessage(job));
+        const input = sendInput(toMessage(job), redriveSuffix(job));
         byLane.set(input.QueueUrl, [...(byLane.get(input.QueueUrl) ?? []), input]);
       }
       for (const [queueUrl, inputs] of byLane) {

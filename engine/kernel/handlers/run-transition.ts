@@ -52,7 +52,7 @@ export async function redriveRun(deps: KernelDeps, workflowRunId: string): Promi
         }
         if (stage.status === "PENDING") {
           const later = stage.retryAt && stage.retryAt > now ? stage.retryAt : undefined;
-          effects.enqueue.push(jobFor(run, stage, later));
+          effects.enqueue.push({ ...jobFor(run, stage, later), redrive: true });
         } else if (stage.status === "SUSPENDED" && stage.nextPollAt) {
           effects.schedule.push({
             commandType: "stage.pollSuspended",
