@@ -20,6 +20,7 @@ import type {
 import { DYNAMO_LIMITS } from "../definitions.js";
 import { toDocumentClient, type DynamoClientLike } from "./document-client.js";
 import { LargeItemGuard } from "./large-items.js";
+import { RunGate } from "./run-gate.js";
 import { UnitOfWork, type DynamoContext } from "./unit-of-work.js";
 import type { Scope } from "./scope.js";
 import * as runs from "./runs.js";
@@ -46,6 +47,13 @@ export interface DynamoWorkflowPersistenceOptions {
   blobStore?: BlobStore;
   /** Item size above which fields are offloaded (or refused). @default 350 KB */
   maxItemBytes?: number;
+  /**
+   * Let transactions of one run started by this instance take turns (in-process only; the write
+   * conditions still guard across processes). Saves the re-reads of conflicting commits when a
+   * parallel group's stages finish together in one node host. Set 0 to turn off.
+   * @default 500 (the longest a transaction waits for its turn, in ms)
+   */
+  runGateMaxWaitMs?: number;
 }
 
 /**
@@ -75,10 +83,16 @@ class DynamoWorkflowPersistence implements Persistence {
 
   async withTransaction<T>(fn: (tx: Persistence) => Promise<T>): Promise<T> {
     if (this.uow) return fn(this);
-    const uow = new UnitOfWork(this.ctx);
-    const result = await fn(new DynamoWorkflowPersistence(this.ctx, this.clock, uow));
-    await uow.commit();
-    return result;
+    const gate = this.ctx.runGate;
+    let leave: (() => void) | undefined;
+    const uow = new UnitOfWork(this.ctx, gate ? async (pk) => void (leave = await gate.enter(pk)) : undefined);
+    try {
+      const result = await fn(new DynamoWorkflowPersistence(this.ctx, this.clock, uow));
+      await uow.commit();
+      return result;
+    } finally {
+      leave?.();
+    }
   }
 
   createRun = (input: CreateRunInput): Promise<WorkflowRunRecord> => this.scoped((s) => runs.createRun(s, input));
@@ -187,6 +201,7 @@ export function createDynamoWorkflowPersistence(options: DynamoWorkflowPersisten
     client: toDocumentClient(options.client),
     tableName: options.tableName,
     largeItems: new LargeItemGuard(options.blobStore, options.maxItemBytes ?? DYNAMO_LIMITS.safeItemBytes),
+    runGate: options.runGateMaxWaitMs === 0 ? undefined : new RunGate(options.runGateMaxWaitMs ?? 500),
   };
   return new DynamoWorkflowPersistence(ctx, options.clock ?? systemClock);
 }

@@ -13,6 +13,7 @@ import { ExpressionBuilder, type Condition } from "./expression.js";
 import { TransactionTooLargeError, mapDynamoError } from "./errors.js";
 import type { ItemKey } from "./keys.js";
 import type { LargeItemGuard } from "./large-items.js";
+import type { RunGate } from "./run-gate.js";
 
 export type Item = Record<string, unknown>;
 
@@ -47,6 +48,8 @@ export interface DynamoContext {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
   readonly largeItems: LargeItemGuard;
+  /** Queues this instance's transactions per run (see RunGate); none when turned off. */
+  readonly runGate?: RunGate;
 }
 
 /**
@@ -66,7 +69,23 @@ export class UnitOfWork {
   private readonly readCache = new Map<string, Item | null>();
   private readonly queryCache = new Map<string, Item[]>();
 
-  constructor(private readonly ctx: DynamoContext) {}
+  /** Set once this unit entered its run's gate (see RunGate). */
+  private gateEntered = false;
+
+  /**
+   * @param enterRunGate called before the unit's first read of a run's partition (`RUN#…`), so
+   *   transactions of one run in this process take turns instead of conflicting.
+   */
+  constructor(
+    private readonly ctx: DynamoContext,
+    private readonly enterRunGate?: (pk: string) => Promise<void>,
+  ) {}
+
+  private async gate(pk: string): Promise<void> {
+    if (this.gateEntered || !this.enterRunGate || !pk.startsWith("RUN#")) return;
+    this.gateEntered = true;
+    await this.enterRunGate(pk);
+  }
 
   get isEmpty(): boolean {
     return this.changes.size === 0 && this.afterCommitTasks.length === 0;
@@ -83,6 +102,7 @@ export class UnitOfWork {
       const cached = this.readCache.get(id);
       return cached ? { ...cached } : null;
     }
+    await this.gate(key.pk);
     try {
       const { Item } = await this.ctx.client.send(
         new GetCommand({ TableName: this.ctx.tableName, Key: key, ConsistentRead: true }),
@@ -99,6 +119,7 @@ export class UnitOfWork {
     const cacheKey = JSON.stringify([pk, skPrefix, options]);
     let committed = this.queryCache.get(cacheKey);
     if (!committed) {
+      await this.gate(pk);
       committed = await queryPartition(this.ctx, pk, skPrefix, options);
       this.queryCache.set(cacheKey, committed);
       for (const item of committed) this.readCache.set(keyString({ pk: item.pk as string, sk: item.sk as string }), item);
