@@ -14,6 +14,8 @@ export interface NodeHostConfig {
   jobPollIntervalMs?: number;
   /** Jobs leased longer than this are handed back. @default 60000 */
   staleLeaseThresholdMs?: number;
+  /** RUNNING runs untouched this long are re-driven by the maintenance tick. @default 60000 */
+  stuckRunThresholdMs?: number;
   /** Jobs executed at once by this worker. @default 4 */
   concurrency?: number;
   /** On stop, how long to wait for in-flight jobs. @default 30000 */
@@ -64,6 +66,11 @@ export function createNodeHost(config: NodeHostConfig): NodeHost {
   const concurrency = Math.max(1, config.concurrency ?? 4);
   const pollMs = config.jobPollIntervalMs ?? 1000;
   const onError = config.onError ?? ((error: unknown) => console.error("[stageflow host]", error));
+  const maintenanceOptions = {
+    workerId: config.workerId,
+    staleLeaseThresholdMs: config.staleLeaseThresholdMs,
+    stuckThresholdMs: config.stuckRunThresholdMs,
+  };
   const inFlight = new Set<Promise<void>>();
   const stats: NodeHostStats = { jobsProcessed: 0, jobsSucceeded: 0, jobsFailed: 0, inFlight: 0, ticks: 0 };
   let running = false;
@@ -159,7 +166,7 @@ export function createNodeHost(config: NodeHostConfig): NodeHost {
 
   const tick = async () => {
     if (tickInProgress) return;
-    tickInProgress = runMaintenance(config.kernel, { workerId: config.workerId, staleLeaseThresholdMs: config.staleLeaseThresholdMs })
+    tickInProgress = runMaintenance(config.kernel, maintenanceOptions)
       .then(() => stats.ticks++)
       .catch(onError)
       .finally(() => (tickInProgress = undefined));
@@ -199,7 +206,7 @@ export function createNodeHost(config: NodeHostConfig): NodeHost {
       clearTimeout(timer);
     },
     stats: () => ({ ...stats }),
-    runMaintenanceTick: () => runMaintenance(config.kernel, { workerId: config.workerId, staleLeaseThresholdMs: config.staleLeaseThresholdMs }),
+    runMaintenanceTick: () => runMaintenance(config.kernel, maintenanceOptions),
   };
   return host;
 }

@@ -27,6 +27,8 @@ const host = createNodeHost({
   jobPollIntervalMs: 20,
   orchestrationIntervalMs: 300,
   staleLeaseThresholdMs: 3000,
+  // A job lost to the DLQ after repeated kills is re-driven soon instead of after a minute.
+  stuckRunThresholdMs: 5000,
   handleSignals: true,
   onError: () => undefined,
 });
