@@ -12,7 +12,7 @@ import { handleRunReapStuck } from "./handlers/run-reap-stuck.js";
 import { handleRunRerunFrom } from "./handlers/run-rerun-from.js";
 import { handleRunTransition } from "./handlers/run-transition.js";
 import { handleStagePollSuspended } from "./handlers/stage-poll-suspended.js";
-import { systemTimers } from "./testing/fake-clock.js";
+import { systemTimers } from "./system-clock.js";
 
 /** The command dispatcher: commands in, results out; every effect goes through the ports. */
 export interface Kernel {

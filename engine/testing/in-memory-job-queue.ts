@@ -1,7 +1,7 @@
 import type { Clock, DequeueResult, EnqueueJobInput, JobRecord, JobTransport } from "../kernel/ports.js";
 import { BinaryHeap } from "./binary-heap.js";
+import { systemClock } from "../kernel/system-clock.js";
 
-const systemClock: Clock = { now: () => new Date() };
 
 interface QueuedJob {
   id: string;

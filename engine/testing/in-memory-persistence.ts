@@ -21,8 +21,8 @@ import type {
   WriteConditions,
 } from "../kernel/records.js";
 import { AsyncMutex } from "./async-mutex.js";
+import { systemClock } from "../kernel/system-clock.js";
 
-const systemClock: Clock = { now: () => new Date() };
 
 interface Lock {
   owner: string;

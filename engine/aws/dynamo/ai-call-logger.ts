@@ -10,8 +10,8 @@ import type { Clock } from "../../kernel/ports.js";
 import { toDocumentClient, type DynamoClientLike } from "./document-client.js";
 import { mapDynamoError } from "./errors.js";
 import { aiCallBatchKey, runKey, stageKey } from "./keys.js";
+import { systemClock } from "../../kernel/system-clock.js";
 
-const systemClock: Clock = { now: () => new Date() };
 
 export interface DynamoAICallLoggerOptions {
   client: DynamoClientLike;

@@ -9,8 +9,8 @@ import { queryIndex } from "./index-query.js";
 import { SK, WORK, invertedPriority, runPk, type ItemKey } from "./keys.js";
 import { LargeItemGuard } from "./large-items.js";
 import { queryPartition, type DynamoContext, type Item } from "./unit-of-work.js";
+import { systemClock } from "../../kernel/system-clock.js";
 
-const systemClock: Clock = { now: () => new Date() };
 const TERMINAL = ["COMPLETED", "FAILED", "CANCELLED"] as const;
 const ms = (value: number): string => String(Math.max(0, Math.floor(value))).padStart(15, "0");
 

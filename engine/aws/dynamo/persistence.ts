@@ -29,8 +29,8 @@ import * as logs from "./logs.js";
 import * as outbox from "./outbox.js";
 import * as idempotency from "./idempotency.js";
 import * as locks from "./locks.js";
+import { systemClock } from "../../kernel/system-clock.js";
 
-const systemClock: Clock = { now: () => new Date() };
 
 export interface DynamoWorkflowPersistenceOptions {
   /** A DynamoDB client or document client (region, credentials, endpoint as you need). */

@@ -10,8 +10,8 @@ import {
 import type { Clock, Scheduler } from "../../kernel/ports.js";
 import { SCHEDULER_DEFINITION } from "../definitions.js";
 import { AwsCredentialsError, isCredentialsError } from "../dynamo/errors.js";
+import { systemClock } from "../../kernel/system-clock.js";
 
-const systemClock: Clock = { now: () => new Date() };
 
 export interface EventBridgeSchedulerOptions {
   client: SchedulerClient;

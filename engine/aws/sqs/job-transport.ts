@@ -11,8 +11,8 @@ import {
 import type { Clock, DequeueResult, EnqueueJobInput, JobTransport } from "../../kernel/ports.js";
 import { QUEUES_DEFINITION, QUEUE_PRIORITIES, priorityLane, type QueuePriority } from "../definitions.js";
 import { mapSqsError } from "./errors.js";
+import { systemClock } from "../../kernel/system-clock.js";
 
-const systemClock: Clock = { now: () => new Date() };
 
 /** SQS's ceiling for a message's visibility timeout. */
 const MAX_VISIBILITY_SECONDS = 12 * 3600;

@@ -69,13 +69,4 @@ export class FakeClock implements Clock, Timers {
   }
 }
 
-export const systemClock: Clock = { now: () => new Date() };
-
-export const systemTimers: Timers = {
-  setInterval: (callback, ms) => {
-    const handle = setInterval(callback, ms);
-    handle.unref?.();
-    return handle;
-  },
-  clearInterval: (handle) => clearInterval(handle as ReturnType<typeof setInterval>),
-};
+export { systemClock, systemTimers } from "../system-clock.js";
