@@ -69,8 +69,8 @@ export class UnitOfWork {
   private readonly readCache = new Map<string, Item | null>();
   private readonly queryCache = new Map<string, Item[]>();
 
-  /** Set once this unit entered its run's gate (see RunGate). */
-  private gateEntered = false;
+  /** Entry into this unit's run gate (see RunGate), shared by reads issued concurrently. */
+  private gateEntry?: Promise<void>;
 
   /**
    * @param enterRunGate called before the unit's first read of a run's partition (`RUN#…`), so
@@ -82,9 +82,9 @@ export class UnitOfWork {
   ) {}
 
   private async gate(pk: string): Promise<void> {
-    if (this.gateEntered || !this.enterRunGate || !pk.startsWith("RUN#")) return;
-    this.gateEntered = true;
-    await this.enterRunGate(pk);
+    if (!this.enterRunGate || !pk.startsWith("RUN#")) return;
+    this.gateEntry ??= this.enterRunGate(pk);
+    await this.gateEntry;
   }
 
   get isEmpty(): boolean {

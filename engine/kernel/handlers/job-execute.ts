@@ -28,9 +28,9 @@ const skipped = (reason: string): Claim => ({ kind: "done", result: { outcome: "
 async function claimStage(deps: KernelDeps, command: JobExecuteCommand, stageDef: StageLike, workerId: string): Promise<Claim> {
   return retryOnConflict(() =>
     deps.persistence.withTransaction(async (tx): Promise<Claim> => {
-      const run = await tx.getRun(command.workflowRunId);
+      // One round trip for both reads: they are independent, and the claim is on the hot path.
+      const [run, stage] = await Promise.all([tx.getRun(command.workflowRunId), tx.getStage(command.workflowRunId, command.stageId)]);
       if (!isRunActive(run)) return skipped(run ? `run is ${run.status}` : "run does not exist");
-      const stage = await tx.getStage(command.workflowRunId, command.stageId);
       if (!stage) return skipped("stage has no record (stale job)");
       const now = deps.clock.now();
       const leaseExpired = stage.status === "RUNNING" && (stage.leaseExpiresAt?.getTime() ?? 0) <= now.getTime();
@@ -222,8 +222,7 @@ export async function handleJobExecute(deps: KernelDeps, command: JobExecuteComm
   type Committed = { result: JobExecuteResult; effects?: AfterCommit };
   const committed = await retryOnConflict(() =>
     deps.persistence.withTransaction(async (tx): Promise<Committed> => {
-      const currentRun = await tx.getRun(run.id);
-      const current = await tx.getStage(run.id, stage.stageId);
+      const [currentRun, current] = await Promise.all([tx.getRun(run.id), tx.getStage(run.id, stage.stageId)]);
       // Phase 3's fence: the run must still be active and the stage still ours.
       if (!isRunActive(currentRun) || current?.status !== "RUNNING" || current.attempt !== stage.attempt) {
         return { result: { outcome: execution.kind === "error" ? "failed" : execution.kind === "suspended" ? "suspended" : "completed", ghost: true } };
