@@ -10,6 +10,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { defineStage, WorkflowBuilder } from "../engine/index.js";
 import type { Workflow } from "../engine/core/workflow.js";
 import { createKernel } from "../engine/kernel/index.js";
@@ -34,9 +35,11 @@ interface Meter {
   units: Map<string, number>;
   readUnits: number;
   writeUnits: number;
+  /** Round-trip times (ms) of successful requests by service:operation. */
+  latency: Map<string, number[]>;
 }
 
-const meter: Meter = { requests: new Map(), units: new Map(), readUnits: 0, writeUnits: 0 };
+const meter: Meter = { requests: new Map(), units: new Map(), readUnits: 0, writeUnits: 0, latency: new Map() };
 const count = (key: string, n = 1) => meter.requests.set(key, (meter.requests.get(key) ?? 0) + n);
 
 interface Capacity {
@@ -57,7 +60,17 @@ function instrument(service: string, client: { middlewareStack: { add: (...args:
     (next, context) => async (args) => {
       const operation = (context.commandName ?? "Unknown").replace(/Command$/, "");
       if (service === "dynamodb") args.input.ReturnConsumedCapacity = "TOTAL";
-      const result = await next(args);
+      let result: { output: Record<string, unknown> };
+      const startedAt = performance.now();
+      try {
+        result = await next(args);
+        const key = `${service}:${operation}`;
+        meter.latency.set(key, [...(meter.latency.get(key) ?? []), performance.now() - startedAt]);
+      } catch (error) {
+        // Failed requests (conditional check failures, cancelled transactions) are billed too.
+        count(`${service}:${operation} (failed)`);
+        throw error;
+      }
       count(`${service}:${operation}`);
       if (service === "dynamodb") {
         const consumed = result.output.ConsumedCapacity as Capacity | Capacity[] | undefined;
@@ -80,6 +93,7 @@ function instrument(service: string, client: { middlewareStack: { add: (...args:
 function resetMeter(): void {
   meter.requests.clear();
   meter.units.clear();
+  meter.latency.clear();
   meter.readUnits = 0;
   meter.writeUnits = 0;
 }
@@ -139,11 +153,13 @@ async function startPutEventsEndpoint(): Promise<{ endpoint: string; close(): Pr
 
 interface ScenarioResult {
   name: string;
+  runs: number;
   stageExecutions: number;
   requests: Map<string, number>;
   units: Map<string, number>;
   readUnits: number;
   writeUnits: number;
+  latency: Map<string, number[]>;
   eventsPublished: number;
   gapsMs: number[];
   wallMs: number;
@@ -213,7 +229,15 @@ async function runScenario(
   await new Promise((resolve) => setTimeout(resolve, 1500));
   await Promise.all(workers.map((w) => w.host.stop()));
   const wallMs = Date.now() - started;
-  const snapshot = { requests: new Map(meter.requests), units: new Map(meter.units), readUnits: meter.readUnits, writeUnits: meter.writeUnits };
+  // Publish what the after-job flushes left (through the metered clients: publishing is part of
+  // the cost), so every scenario pays for exactly its own events and none spill into the next.
+  for (let round = 0; round < 50; round++) {
+    const { published, failed } = await workers[0].kernel.dispatch({ type: "outbox.flush", maxEvents: 1000 });
+    const left = (await quiet.getUnpublishedOutboxEvents(10)).length;
+    if (left === 0 && failed === 0) break;
+    if (published === 0) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const snapshot = { requests: new Map(meter.requests), units: new Map(meter.units), readUnits: meter.readUnits, writeUnits: meter.writeUnits, latency: new Map(meter.latency) };
 
   const gapsMs: number[] = [];
   for (const id of runIds) {
@@ -226,15 +250,37 @@ async function runScenario(
       }
     }
   }
+  await logItemSizes(env.quietClients, env.tableName, runIds[0]);
   eventBridge.destroy();
   return {
     name,
+    runs,
     stageExecutions: runs * stagesPerRun,
     ...snapshot,
     eventsPublished: snapshot.requests.get("eventbridge:PutEvents") ?? 0,
     gapsMs,
     wallMs,
   };
+}
+
+/**
+ * Sizes of one run's items as stored (DynamoDB's size: attribute names + values, roughly the JSON
+ * length). Writes are billed per started KB of the larger of the old and new item, twice inside a
+ * transaction, so an item just over a KB boundary costs a unit more on every write.
+ */
+async function logItemSizes(clients: LocalAwsClients, tableName: string, runId: string | undefined): Promise<void> {
+  if (!runId) return;
+  const { Items = [] } = await clients.document.send(
+    new QueryCommand({ TableName: tableName, KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": `RUN#${runId}` } }),
+  );
+  const byKind = new Map<string, number[]>();
+  for (const item of Items) {
+    const kind = String(item.sk).replace(/#.*$/, "#") || String(item.sk);
+    const kindName = String(item.sk).startsWith("#") ? String(item.sk) : kind;
+    byKind.set(kindName, [...(byKind.get(kindName) ?? []), Buffer.byteLength(JSON.stringify(item), "utf8")]);
+  }
+  const parts = [...byKind].map(([kind, sizes]) => `${kind} ${sizes.length}x max ${Math.max(...sizes)} B`);
+  console.log(`  Item sizes of one run (JSON bytes): ${parts.join(", ")}`);
 }
 
 // Report ----------------------------------------------------------------------------------------
@@ -265,6 +311,12 @@ function report(result: ScenarioResult, puttedEvents: number): { overheadPerMill
   const deliveredJobs = result.stageExecutions;
   const lambda = per(deliveredJobs) * AWS_PRICES.lambda.perMillionRequests;
   const overhead = dynamoWrite + dynamoRead + sqs + events + lambda;
+  // DynamoDB Local reports no index writes; on AWS each entry put or removed costs about 1 WRU
+  // (keys-only, < 1 KB). Estimate: every stage execution enters and leaves the RUNNING bucket,
+  // every event enters and leaves the PENDING bucket, every run puts gsi2 + gsi3 entries and
+  // moves its gsi1 status entry twice (put RUNNING, remove + put COMPLETED).
+  const indexWrites = 2 * result.stageExecutions + 2 * puttedEvents + 5 * result.runs;
+  const indexCost = per(indexWrites) * AWS_PRICES.dynamodb.perMillionWriteRequestUnits;
   const fmt = (n: number) => `$${n.toFixed(3)}`;
 
   console.log(`\n## ${result.name}: ${result.stageExecutions} stage executions in ${(result.wallMs / 1000).toFixed(1)} s`);
@@ -280,7 +332,10 @@ function report(result: ScenarioResult, puttedEvents: number): { overheadPerMill
   console.log(`  EventBridge events  ${fmt(events)}`);
   console.log(`  Lambda requests     ${fmt(lambda)}`);
   console.log(`  = engine overhead   ${fmt(overhead)}  (target <= $5.00; Step Functions Standard: ${fmt(AWS_PRICES.stepFunctions.perMillionStandardTransitions)}, ${(AWS_PRICES.stepFunctions.perMillionStandardTransitions / overhead).toFixed(1)}x)`);
+  console.log(`  + index writes      ${fmt(indexCost)}  (estimated ${per(indexWrites).toFixed(1)} WRU per stage execution, not reported by DynamoDB Local) = ${fmt(overhead + indexCost)} on AWS`);
   console.log(`  S3 requests         ${fmt(s3)}  (${s3Put + s3Get} requests; outputs under the inline threshold should cause none)`);
+  const rtt = [...result.latency].sort().map(([key, ms]) => `${key.replace(/^[a-z]+:/, "")} ${percentile(ms, 50).toFixed(1)}`);
+  console.log(`Round trips, p50 ms: ${rtt.join(", ")}`);
   console.log(`Stage commit -> next stage start: p50 ${percentile(result.gapsMs, 50)} ms, p99 ${percentile(result.gapsMs, 99)} ms (${result.gapsMs.length} transitions)`);
   return { overheadPerMillion: overhead };
 }
@@ -299,12 +354,14 @@ async function main(): Promise<void> {
   try {
     const env = { clients, quietClients, tableName: local.tableName, bucketName: local.bucketName, queueUrls: local.queueUrls, eventsEndpoint: events.endpoint };
     const results: { name: string; overhead: number; executions: number }[] = [];
-    for (const [name, workflow, runs, stages] of [
+    // BENCH_ONLY=parallel (or linear, latency) runs the scenarios whose name contains it.
+    const only = process.env.BENCH_ONLY;
+    for (const [name, workflow, runs, stages] of ([
       ["100 runs x 10-stage linear", linear(10), 100, 10],
       ["20 runs x parallel group of 20", fanOut(20), 20, 20],
       // Fewer runs than worker slots: stage-to-stage time without waiting in the queue behind other runs.
       ["latency probe: 8 runs x 10-stage linear (no queueing)", linear(10), 8, 10],
-    ] as const) {
+    ] as const).filter(([name]) => !only || name.includes(only))) {
       const before = events.events();
       const result = await runScenario(name, workflow, runs, stages, env);
       const { overheadPerMillion } = report(result, events.events() - before);
