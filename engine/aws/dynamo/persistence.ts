@@ -84,14 +84,15 @@ class DynamoWorkflowPersistence implements Persistence {
   async withTransaction<T>(fn: (tx: Persistence) => Promise<T>): Promise<T> {
     if (this.uow) return fn(this);
     const gate = this.ctx.runGate;
-    let leave: (() => void) | undefined;
-    const uow = new UnitOfWork(this.ctx, gate ? async (pk) => void (leave = await gate.enter(pk)) : undefined);
+    let entry: Promise<() => void> | undefined;
+    const uow = new UnitOfWork(this.ctx, gate ? async (pk) => void (await (entry ??= gate.enter(pk))) : undefined);
     try {
       const result = await fn(new DynamoWorkflowPersistence(this.ctx, this.clock, uow));
       await uow.commit();
       return result;
     } finally {
-      leave?.();
+      // Also when `fn` failed while the entry was still pending: the turn is handed on once taken.
+      if (entry) void entry.then((leave) => leave());
     }
   }
 
