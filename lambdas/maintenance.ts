@@ -64,6 +64,9 @@ export function createMaintenanceHandler(options: MaintenanceHandlerOptions) {
         outbox: tick.outbox,
         skipped: tick.skipped,
       });
+      // A failing step is reported (and alarms on the error metric) without stopping the others.
+      for (const failure of tick.errors) logger.error(`Maintenance step ${failure.step} failed`, { error: failure.error as Error });
+      if (tick.errors.length) throw new AggregateError(tick.errors.map((f) => f.error), `Maintenance steps failed: ${tick.errors.map((f) => f.step).join(", ")}`);
       return tick;
     });
 }

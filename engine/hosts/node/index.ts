@@ -167,7 +167,10 @@ export function createNodeHost(config: NodeHostConfig): NodeHost {
   const tick = async () => {
     if (tickInProgress) return;
     tickInProgress = runMaintenance(config.kernel, maintenanceOptions)
-      .then(() => stats.ticks++)
+      .then((result) => {
+        stats.ticks++;
+        for (const failure of result.errors) onError(failure.error);
+      })
       .catch(onError)
       .finally(() => (tickInProgress = undefined));
     await tickInProgress;

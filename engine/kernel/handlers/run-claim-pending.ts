@@ -3,7 +3,8 @@ import type { KernelDeps } from "../deps.js";
 import { PersistenceConflictError } from "../errors.js";
 import { applyEffects } from "../helpers/effects.js";
 import { recordEvents } from "../helpers/outbox.js";
-import { createGroupStages, getWorkflowOrThrow } from "../helpers/workflow-plan.js";
+import type { Workflow } from "../../core/workflow.js";
+import { createGroupStages } from "../helpers/workflow-plan.js";
 
 /**
  * `run.claimPending`: starts runs left PENDING (highest priority, then oldest). `run.create`
@@ -13,7 +14,9 @@ export async function handleRunClaimPending(deps: KernelDeps, command: RunClaimP
   const pending = await deps.persistence.getRunsByStatus("PENDING", { limit: command.maxClaims ?? 10 });
   const claimed: { workflowRunId: string; workflowId: string; jobIds: string[] }[] = [];
   for (const candidate of pending) {
-    const workflow = getWorkflowOrThrow(deps, candidate.workflowId);
+    // A run of a workflow this host does not serve is left for a host that does.
+    const workflow = deps.registry.getWorkflow(candidate.workflowId) as Workflow | undefined;
+    if (!workflow) continue;
     try {
       const jobs = await deps.persistence.withTransaction(async (tx) => {
         const run = await tx.updateRun(candidate.id, {
