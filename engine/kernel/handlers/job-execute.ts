@@ -1,4 +1,4 @@
-import type { StageLike } from "../../core/stage.js";
+import type { ProgressUpdate, StageLike } from "../../core/stage.js";
 import { isSuspendedResult, type StageResult, type SuspendedResult } from "../../core/types.js";
 import type { Workflow } from "../../core/workflow.js";
 import type { JobExecuteCommand, JobExecuteResult } from "../commands.js";
@@ -105,7 +105,7 @@ function startHeartbeat(deps: KernelDeps, stage: WorkflowStageRecord, jobId: str
 
 /** Writes progress events one at a time, keeping only the newest while a write is in flight. */
 function createProgressWriter(deps: KernelDeps, run: WorkflowRunRecord, stage: WorkflowStageRecord) {
-  let pending: Parameters<ReturnType<typeof buildStageContext>["onProgress"]>[0] | undefined;
+  let pending: ProgressUpdate | undefined;
   let chain: Promise<void> = Promise.resolve();
   let scheduled = false;
   const flush = async () => {
@@ -126,7 +126,7 @@ function createProgressWriter(deps: KernelDeps, run: WorkflowRunRecord, stage: W
     ).catch(() => undefined);
   };
   return {
-    report(update: NonNullable<typeof pending>) {
+    report(update: ProgressUpdate) {
       pending = update;
       if (!scheduled) {
         scheduled = true;

@@ -1,7 +1,7 @@
 import type { RunClaimPendingCommand, RunClaimPendingResult } from "../commands.js";
 import type { KernelDeps } from "../deps.js";
 import { PersistenceConflictError } from "../errors.js";
-import { applyEffects } from "../helpers/effects.js";
+import { applyEffects, noEffects } from "../helpers/effects.js";
 import { recordEvents } from "../helpers/outbox.js";
 import type { Workflow } from "../../core/workflow.js";
 import { createGroupStages } from "../helpers/workflow-plan.js";
@@ -30,7 +30,7 @@ export async function handleRunClaimPending(deps: KernelDeps, command: RunClaimP
         await recordEvents(tx, deps, run.id, [{ type: "workflow:started", workflowId: run.workflowId }], `run.claimPending:${command.workerId}`);
         return firstJobs;
       });
-      const jobIds = await applyEffects(deps, { enqueue: jobs, schedule: [], cancelJobsOfRuns: [], deleteBlobPrefixes: [] });
+      const jobIds = await applyEffects(deps, { ...noEffects(), enqueue: jobs });
       claimed.push({ workflowRunId: candidate.id, workflowId: candidate.workflowId, jobIds });
     } catch (error) {
       // Another worker claimed it first.

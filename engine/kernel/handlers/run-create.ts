@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { RunCreateCommand, RunCreateResult } from "../commands.js";
 import type { KernelDeps } from "../deps.js";
 import { ValidationError } from "../errors.js";
-import { applyEffects } from "../helpers/effects.js";
+import { applyEffects, noEffects } from "../helpers/effects.js";
 import { zodIssues } from "../helpers/load-stage-inputs.js";
 import { recordEvents } from "../helpers/outbox.js";
 import { blobKeys, storeValue } from "../helpers/stored-values.js";
@@ -83,6 +83,6 @@ export async function handleRunCreate(
     await idempotency.completeInTransaction(tx, result);
     return firstJobs;
   });
-  await applyEffects(deps, { enqueue: jobs, schedule: [], cancelJobsOfRuns: [], deleteBlobPrefixes: [] });
+  await applyEffects(deps, { ...noEffects(), enqueue: jobs });
   return result;
 }

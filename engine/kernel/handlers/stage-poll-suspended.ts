@@ -5,13 +5,12 @@ import type { KernelDeps } from "../deps.js";
 import { NonRetryableError } from "../../core/retry.js";
 import { StageValidationError } from "../errors.js";
 import type { WorkflowStageRecord } from "../records.js";
-import { measureAIUsage, usageToAdd } from "../helpers/ai-usage.js";
+import { measureAIUsage, NO_AI_USAGE } from "../helpers/ai-usage.js";
 import { retryOnConflict } from "../helpers/conflict-retry.js";
 import { applyEffects, noEffects, type AfterCommit } from "../helpers/effects.js";
 import { zodIssues } from "../helpers/load-stage-inputs.js";
-import { settleRun } from "../helpers/settle-run.js";
 import { buildCheckCompletionContext, createLogCollector } from "../helpers/stage-context.js";
-import { completeStage, failStage, isRunActive } from "../helpers/stage-outcomes.js";
+import { completeStage, failStage, isRunActive, settleAfter } from "../helpers/stage-outcomes.js";
 import { blobKeys, storeValue } from "../helpers/stored-values.js";
 import { jobFor } from "../helpers/workflow-plan.js";
 
@@ -50,7 +49,11 @@ async function pollStage(deps: KernelDeps, candidate: WorkflowStageRecord): Prom
   } else if ("ready" in check && !check.ready && check.error) {
     finalError = new NonRetryableError(check.error);
   }
-  const usage = await measureAIUsage(deps, runId, candidate.stageId);
+  // Decided once, so the usage read below and the commit agree on whether the stage settles.
+  const pastDeadline = candidate.maxWaitUntil !== null && deps.clock.now().getTime() > candidate.maxWaitUntil.getTime();
+  const settles = ("ready" in check && check.ready) || finalError !== undefined || pastDeadline;
+  // A stage that is merely still waiting changes no totals: skip the usage queries.
+  const usage = settles ? await measureAIUsage(deps, runId, candidate.stageId) : NO_AI_USAGE;
 
   const committed = await retryOnConflict(() =>
     deps.persistence.withTransaction(async (tx): Promise<{ outcome: PollOutcome; effects: AfterCommit }> => {
@@ -71,7 +74,6 @@ async function pollStage(deps: KernelDeps, candidate: WorkflowStageRecord): Prom
         causationId: `stage.pollSuspended:${stage.id}:${stage.version}`,
         startedAtMs: stage.startedAt?.getTime() ?? now.getTime(),
       };
-      const pastDeadline = stage.maxWaitUntil !== null && now.getTime() > stage.maxWaitUntil.getTime();
       if (storedOutput !== undefined && !finalError) {
         const settled = await completeStage(tx, deps, { ...base, storedOutput, customMetrics: "customMetrics" in check ? check.customMetrics : undefined });
         return { outcome: "resumed", effects: settled.effects };
@@ -80,13 +82,7 @@ async function pollStage(deps: KernelDeps, candidate: WorkflowStageRecord): Prom
         // Ready, but the stage's execute() produces the output: run it again with resumeState.
         const resumeState = ("resumeState" in check && check.resumeState) || stage.suspendedState;
         await tx.updateStage(runId, stage.stageId, { ...fence, status: "PENDING", resumeData: resumeState, nextPollAt: null });
-        const settled = await settleRun(tx, deps, {
-          run: currentRun,
-          workflow,
-          causationId: base.causationId,
-          ...usageToAdd(currentRun, usage),
-          events: [{ type: "stage:resumed", stageId: stage.stageId }],
-        });
+        const settled = await settleAfter(tx, deps, base, { type: "stage:resumed", stageId: stage.stageId });
         settled.effects.enqueue.push(jobFor(currentRun, stage));
         return { outcome: "resumed", effects: settled.effects };
       }

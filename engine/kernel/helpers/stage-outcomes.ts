@@ -4,6 +4,7 @@ import type { SuspendedState } from "../../core/types.js";
 import type { Workflow } from "../../core/workflow.js";
 import type { KernelDeps } from "../deps.js";
 import type { Persistence } from "../ports.js";
+import type { KernelEventInput } from "../events.js";
 import type { UpdateStageInput, WorkflowRunRecord, WorkflowStageRecord } from "../records.js";
 import { usageToAdd, type AIUsage } from "./ai-usage.js";
 import { settleRun, type SettleResult } from "./settle-run.js";
@@ -33,6 +34,22 @@ function usageMetrics(usage: AIUsage): Record<string, number> {
 
 const releaseLease: UpdateStageInput = { leaseOwner: null, leaseExpiresAt: null };
 
+/** Settles the run after the stage change described by `event`, adding the usage the run still lacks. */
+export function settleAfter(
+  tx: Persistence,
+  deps: KernelDeps,
+  input: Pick<OutcomeBase, "run" | "workflow" | "causationId" | "usage">,
+  event: KernelEventInput,
+): Promise<SettleResult> {
+  return settleRun(tx, deps, {
+    run: input.run,
+    workflow: input.workflow,
+    causationId: input.causationId,
+    ...usageToAdd(input.run, input.usage),
+    events: [event],
+  });
+}
+
 export async function completeStage(
   tx: Persistence,
   deps: KernelDeps,
@@ -51,23 +68,15 @@ export async function completeStage(
     errorMessage: null,
     metrics: { startTime: input.startedAtMs, endTime: now, duration, ...input.customMetrics, ...usageMetrics(input.usage) },
   });
-  return settleRun(tx, deps, {
-    run: input.run,
-    workflow: input.workflow,
-    causationId: input.causationId,
-    ...usageToAdd(input.run, input.usage),
-    events: [
-      {
-        type: "stage:completed",
-        stageId: input.stage.stageId,
-        stageName: input.stage.stageName,
-        duration,
-        attempt: input.stage.attempt,
-        cost: input.usage.stageCost,
-        tokens: input.usage.stageTokens,
-      },
-    ],
-  });
+  return settleAfter(tx, deps, input, {
+      type: "stage:completed",
+      stageId: input.stage.stageId,
+      stageName: input.stage.stageName,
+      duration,
+      attempt: input.stage.attempt,
+      cost: input.usage.stageCost,
+      tokens: input.usage.stageTokens,
+    });
 }
 
 /**
@@ -94,23 +103,15 @@ export async function failStage(
     completedAt: willRetry ? null : now,
     metrics: { ...(input.stage.metrics ?? {}), ...usageMetrics(input.usage) },
   });
-  const settled = await settleRun(tx, deps, {
-    run: input.run,
-    workflow: input.workflow,
-    causationId: input.causationId,
-    ...usageToAdd(input.run, input.usage),
-    events: [
-      {
-        type: "stage:failed",
-        stageId: input.stage.stageId,
-        stageName: input.stage.stageName,
-        error: message,
-        attempt: input.stage.attempt,
-        willRetry,
-        retryAt: retryAt?.toISOString(),
-      },
-    ],
-  });
+  const settled = await settleAfter(tx, deps, input, {
+      type: "stage:failed",
+      stageId: input.stage.stageId,
+      stageName: input.stage.stageName,
+      error: message,
+      attempt: input.stage.attempt,
+      willRetry,
+      retryAt: retryAt?.toISOString(),
+    });
   if (retryAt) settled.effects.enqueue.push(jobFor(input.run, input.stage, retryAt));
   return { ...settled, retryAt };
 }
@@ -135,21 +136,13 @@ export async function suspendStage(
     maxWaitUntil,
     metrics: { ...(input.stage.metrics ?? {}), ...usageMetrics(input.usage) },
   });
-  const settled = await settleRun(tx, deps, {
-    run: input.run,
-    workflow: input.workflow,
-    causationId: input.causationId,
-    ...usageToAdd(input.run, input.usage),
-    events: [
-      {
-        type: "stage:suspended",
-        stageId: input.stage.stageId,
-        stageName: input.stage.stageName,
-        nextPollAt: nextPollAt.toISOString(),
-        maxWaitUntil: maxWaitUntil.toISOString(),
-      },
-    ],
-  });
+  const settled = await settleAfter(tx, deps, input, {
+      type: "stage:suspended",
+      stageId: input.stage.stageId,
+      stageName: input.stage.stageName,
+      nextPollAt: nextPollAt.toISOString(),
+      maxWaitUntil: maxWaitUntil.toISOString(),
+    });
   settled.effects.schedule.push({
     commandType: "stage.pollSuspended",
     payload: { workflowRunId: input.run.id, stageId: input.stage.stageId },
