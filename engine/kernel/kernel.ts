@@ -61,7 +61,9 @@ function resolveConfig(config: KernelConfig): KernelDeps {
 export function createKernel(config: KernelConfig): Kernel {
   const deps = resolveConfig(config);
 
-  async function run(command: KernelCommand): Promise<unknown> {
+  // Not async: every job passes through here, and an async wrapper costs an extra promise and
+  // frame per command. A synchronous throw still reaches the caller as a rejection (dispatch).
+  function run(command: KernelCommand): Promise<unknown> {
     switch (command.type) {
       case "run.create":
         return withIdempotency(deps, command.idempotencyKey, command.type, (scope) => handleRunCreate(deps, command, scope));
@@ -94,6 +96,12 @@ export function createKernel(config: KernelConfig): Kernel {
 
   return {
     config: deps,
-    dispatch: <T extends KernelCommand>(command: T) => run(command) as Promise<CommandResult<T>>,
+    dispatch: <T extends KernelCommand>(command: T) => {
+      try {
+        return run(command) as Promise<CommandResult<T>>;
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
   };
 }

@@ -14,13 +14,22 @@ export const NO_IDEMPOTENCY: IdempotencyScope = { completeInTransaction: async (
  * throws IdempotencyInProgressError; a key left in progress by a crash is taken over after
  * `idempotencyStaleAfterMs`. A failed command releases its key so it can be retried.
  */
-export async function withIdempotency<T>(
+export function withIdempotency<T>(
   deps: KernelDeps,
   key: string | undefined,
   commandType: string,
   execute: (scope: IdempotencyScope) => Promise<T>,
 ): Promise<T> {
-  if (!key) return execute(NO_IDEMPOTENCY);
+  // Without a key (every job.execute a host sends) there is nothing to wait for: no async frame.
+  return key ? executeOnce(deps, key, commandType, execute) : execute(NO_IDEMPOTENCY);
+}
+
+async function executeOnce<T>(
+  deps: KernelDeps,
+  key: string,
+  commandType: string,
+  execute: (scope: IdempotencyScope) => Promise<T>,
+): Promise<T> {
   const acquired = await deps.persistence.acquireIdempotencyKey(key, commandType, {
     now: deps.clock.now(),
     staleAfterMs: deps.idempotencyStaleAfterMs,

@@ -5,7 +5,7 @@ import type { JobExecuteCommand, JobExecuteResult } from "../commands.js";
 import type { KernelDeps } from "../deps.js";
 import { PersistenceConflictError, StageValidationError } from "../errors.js";
 import { isBlobReference, type WorkflowRunRecord, type WorkflowStageRecord } from "../records.js";
-import { measureAIUsage } from "../helpers/ai-usage.js";
+import { measureAIUsage, NO_AI_USAGE } from "../helpers/ai-usage.js";
 import { applyEffects, type AfterCommit } from "../helpers/effects.js";
 import { retryOnConflict } from "../helpers/conflict-retry.js";
 import { loadStageInputs, zodIssues } from "../helpers/load-stage-inputs.js";
@@ -16,20 +16,24 @@ import { blobKeys, storeValue } from "../helpers/stored-values.js";
 import { getWorkflowOrThrow } from "../helpers/workflow-plan.js";
 
 type Claim =
-  | { kind: "claimed"; run: WorkflowRunRecord; stage: WorkflowStageRecord }
+  | { kind: "claimed"; run: WorkflowRunRecord; stage: WorkflowStageRecord; stages: WorkflowStageRecord[] }
   | { kind: "done"; result: JobExecuteResult };
 
 const skipped = (reason: string): Claim => ({ kind: "done", result: { outcome: "skipped", ghost: true, error: reason } });
 
 /**
  * Phase 1: claim the stage attempt. The write sets a new attempt number (the fencing token) and
- * a lease; it only holds if nobody else claimed the stage since we read it.
+ * a lease; it only holds if nobody else claimed the stage since we read it. The run's stage
+ * records read here also give the stage its input and earlier outputs (earlier groups are
+ * final), so phase 2 needs no read of its own.
  */
 async function claimStage(deps: KernelDeps, command: JobExecuteCommand, stageDef: StageLike, workerId: string): Promise<Claim> {
   return retryOnConflict(() =>
     deps.persistence.withTransaction(async (tx): Promise<Claim> => {
       // One round trip for both reads: they are independent, and the claim is on the hot path.
-      const [run, stage] = await Promise.all([tx.getRun(command.workflowRunId), tx.getStage(command.workflowRunId, command.stageId)]);
+      const [run, stages] = await Promise.all([tx.getRun(command.workflowRunId), tx.getStagesByRun(command.workflowRunId)]);
+      const index = stages.findIndex((s) => s.stageId === command.stageId);
+      const stage = index < 0 ? undefined : stages[index]!;
       if (!isRunActive(run)) return skipped(run ? `run is ${run.status}` : "run does not exist");
       if (!stage) return skipped("stage has no record (stale job)");
       const now = deps.clock.now();
@@ -55,7 +59,8 @@ async function claimStage(deps: KernelDeps, command: JobExecuteCommand, stageDef
         [{ type: "stage:started", stageId: stage.stageId, stageName: stageDef.name, attempt: claimed.attempt }],
         `job.execute:${run.id}:${stage.stageId}:${claimed.attempt}`,
       );
-      return { kind: "claimed", run, stage: claimed };
+      stages[index] = claimed;
+      return { kind: "claimed", run, stage: claimed, stages };
     }),
   );
 }
@@ -108,6 +113,7 @@ function createProgressWriter(deps: KernelDeps, run: WorkflowRunRecord, stage: W
   let pending: ProgressUpdate | undefined;
   let chain: Promise<void> = Promise.resolve();
   let scheduled = false;
+  let reported = false;
   const flush = async () => {
     scheduled = false;
     const update = pending;
@@ -127,13 +133,15 @@ function createProgressWriter(deps: KernelDeps, run: WorkflowRunRecord, stage: W
   };
   return {
     report(update: ProgressUpdate) {
+      reported = true;
       pending = update;
       if (!scheduled) {
         scheduled = true;
         chain = chain.then(flush);
       }
     },
-    settled: () => chain,
+    /** The pending progress writes, or undefined when the stage never reported progress. */
+    settled: (): Promise<void> | undefined => (reported ? chain : undefined),
   };
 }
 
@@ -149,6 +157,7 @@ async function runStage(
   workflow: Workflow,
   stageDef: StageLike,
   stage: WorkflowStageRecord,
+  stages: WorkflowStageRecord[],
   jobId: string | undefined,
   logs: ReturnType<typeof createLogCollector>,
 ): Promise<Execution> {
@@ -156,7 +165,6 @@ async function runStage(
   const stopHeartbeat = startHeartbeat(deps, stage, jobId, controller);
   const progress = createProgressWriter(deps, run, stage);
   try {
-    const stages = await deps.persistence.getStagesByRun(run.id);
     const { stageInput, config, workflowContext, unloadedOutputs } = await loadStageInputs(deps, run, workflow, stageDef, stages);
     const ctx = buildStageContext({
       deps,
@@ -173,7 +181,8 @@ async function runStage(
       onProgress: (update) => progress.report(update),
     });
     const result = await stageDef.execute(ctx as never);
-    await progress.settled();
+    const progressWrites = progress.settled();
+    if (progressWrites) await progressWrites;
     if (isSuspendedResult(result)) {
       if (stageDef.mode !== "async-batch") throw new StageValidationError(stageDef.id, [{ path: [], message: "only async-batch stages may suspend" }]);
       return { kind: "suspended", result };
@@ -201,10 +210,10 @@ export async function handleJobExecute(deps: KernelDeps, command: JobExecuteComm
 
   const claim = await claimStage(deps, command, stageDef, workerId);
   if (claim.kind === "done") return claim.result;
-  const { run, stage } = claim;
+  const { run, stage, stages } = claim;
   const startedAtMs = deps.clock.now().getTime();
   const logs = createLogCollector(run.id, stage.stageId);
-  const execution = await runStage(deps, run, workflow, stageDef, stage, command.jobId, logs);
+  const execution = await runStage(deps, run, workflow, stageDef, stage, stages, command.jobId, logs);
 
   // Work that needs I/O happens before the commit transaction, which then stays short.
   let storedOutput: unknown;
@@ -215,7 +224,7 @@ export async function handleJobExecute(deps: KernelDeps, command: JobExecuteComm
     }
   }
   if (logs.logs.length) await deps.persistence.createLogs(logs.logs).catch(() => undefined);
-  const usage = await measureAIUsage(deps, run.id, stage.stageId);
+  const usage = deps.aiCallLogger ? await measureAIUsage(deps, run.id, stage.stageId) : NO_AI_USAGE;
   const fence: StageFence = { expectedStatus: "RUNNING", expectedAttempt: stage.attempt };
   const causationId = `job.execute:${run.id}:${stage.stageId}:${stage.attempt}`;
 
@@ -227,11 +236,22 @@ export async function handleJobExecute(deps: KernelDeps, command: JobExecuteComm
       if (!isRunActive(currentRun) || current?.status !== "RUNNING" || current.attempt !== stage.attempt) {
         return { result: { outcome: execution.kind === "error" ? "failed" : execution.kind === "suspended" ? "suspended" : "completed", ghost: true } };
       }
-      const base = { run: currentRun, stage: current, workflow, stageDef, fence, usage, causationId, startedAtMs };
       if (execution.kind === "output") {
-        const settled = await completeStage(tx, deps, { ...base, storedOutput, customMetrics: execution.result.customMetrics });
+        const settled = await completeStage(tx, deps, {
+          run: currentRun,
+          stage: current,
+          workflow,
+          stageDef,
+          fence,
+          usage,
+          causationId,
+          startedAtMs,
+          storedOutput,
+          customMetrics: execution.result.customMetrics,
+        });
         return { result: { outcome: "completed", output: execution.output }, effects: settled.effects };
       }
+      const base = { run: currentRun, stage: current, workflow, stageDef, fence, usage, causationId, startedAtMs };
       if (execution.kind === "suspended") {
         const { pollConfig, state } = execution.result;
         const settled = await suspendStage(tx, deps, {

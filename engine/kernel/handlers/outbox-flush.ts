@@ -9,7 +9,11 @@ const FLUSH_LOCK = "outbox.flush";
 const FLUSH_LOCK_TTL_MS = 60_000;
 
 export function toPublishedEvent(record: OutboxRecord): PublishedEvent {
-  return { ...(record.payload as unknown as KernelEvent), eventId: record.id, sequence: record.sequence };
+  // Object.assign, not a spread plus two fields: this runs for every event published.
+  const event = Object.assign({}, record.payload as unknown as KernelEvent) as PublishedEvent;
+  event.eventId = record.id;
+  event.sequence = record.sequence;
+  return event;
 }
 
 /** Publishes one run's events in order and stops at the first failure, so none overtakes an earlier one. */

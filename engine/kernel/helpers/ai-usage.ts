@@ -13,14 +13,15 @@ export interface AIUsage {
 export const NO_AI_USAGE: AIUsage = { stageCost: 0, stageTokens: 0, runCost: 0, runTokens: 0 };
 
 /** Reads the recorded usage before a commit (outside the transaction). */
-export async function measureAIUsage(deps: KernelDeps, workflowRunId: string, stageId: string): Promise<AIUsage> {
-  if (!deps.aiCallLogger) return NO_AI_USAGE;
-  const [stage, run] = await Promise.all([
+export function measureAIUsage(deps: KernelDeps, workflowRunId: string, stageId: string): Promise<AIUsage> {
+  if (!deps.aiCallLogger) return NO_AI_USAGE_PROMISE;
+  return Promise.all([
     deps.aiCallLogger.getStats(stageTopic(workflowRunId, stageId)),
     deps.aiCallLogger.getStats(`workflow.${workflowRunId}.`),
-  ]);
-  return { stageCost: stage.totalCost, stageTokens: stage.totalTokens, runCost: run.totalCost, runTokens: run.totalTokens };
+  ]).then(([stage, run]) => ({ stageCost: stage.totalCost, stageTokens: stage.totalTokens, runCost: run.totalCost, runTokens: run.totalTokens }));
 }
+
+const NO_AI_USAGE_PROMISE = Promise.resolve(NO_AI_USAGE);
 
 /**
  * What the run's totals still lack, computed against the run as read inside the commit. The run

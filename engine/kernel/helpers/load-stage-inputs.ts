@@ -52,7 +52,7 @@ export async function loadStageInputs(
   if (fromBlobs.length) await Promise.all(fromBlobs);
   let rawInput: unknown;
   if (group === 0) {
-    rawInput = await resolveValue(deps, run.input);
+    rawInput = needsResolving(run.input) ? await resolveValue(deps, run.input) : run.input;
   } else {
     const previous = workflow.getStagesInExecutionGroup(group - 1);
     rawInput =

@@ -14,11 +14,13 @@ export type SettleAction = "advanced" | "completed" | "failed" | "suspended" | "
 export interface SettleInput {
   run: WorkflowRunRecord;
   workflow: Workflow;
-  /** Events of the stage change that led here; written before the run's own events. */
+  /** Events of the stage change that led here; written before the run's own events (the array is appended to). */
   events: KernelEventInput[];
   causationId: string;
   addCost?: number;
   addTokens?: number;
+  /** The stage record as the caller's transaction just wrote it (saves reading it back). */
+  changed?: WorkflowStageRecord;
 }
 
 export interface SettleResult {
@@ -40,11 +42,23 @@ export async function settleRun(tx: Persistence, deps: KernelDeps, input: Settle
   const planned = workflow.getStagesInExecutionGroup(group);
   // Only the current group's records matter. A one-stage group reads its one record instead of
   // every stage of the run (and every earlier output with it): constant cost per commit.
-  const single = planned.length === 1 ? await tx.getStage(run.id, planned[0]!.id) : undefined;
-  const stages = single !== undefined ? (single ? [single] : []) : await tx.getStagesByRun(run.id);
-  const byId = new Map(stages.map((s) => [s.stageId, s]));
-  const groupRecords = planned.map((s) => byId.get(s.id)).filter((s): s is WorkflowStageRecord => s !== undefined);
-  const events = [...input.events];
+  const onlyId = planned.length === 1 ? planned[0]!.id : undefined;
+  let groupRecords: WorkflowStageRecord[];
+  let byId: Map<string, WorkflowStageRecord> | undefined;
+  if (onlyId !== undefined) {
+    const single = input.changed?.stageId === onlyId ? input.changed : await tx.getStage(run.id, onlyId);
+    groupRecords = single ? [single] : [];
+  } else {
+    byId = new Map();
+    for (const stage of await tx.getStagesByRun(run.id)) byId.set(stage.stageId, stage);
+    groupRecords = [];
+    for (const stage of planned) {
+      const record = byId.get(stage.id);
+      if (record) groupRecords.push(record);
+    }
+  }
+  // Callers hand over a fresh array; the run's own events follow the stage's.
+  const events = input.events;
   const patch: UpdateRunInput = { expectedVersion: run.version, addCost: input.addCost, addTokens: input.addTokens };
   const effects = noEffects();
   let action: SettleAction = "noop";
@@ -79,10 +93,10 @@ export async function settleRun(tx: Persistence, deps: KernelDeps, input: Settle
       patch.status = "RUNNING";
       events.push({ type: "workflow:resumed", workflowId: run.workflowId });
     }
-    effects.enqueue.push(...(await createGroupStages(tx, { ...run, currentGroup: nextGroup }, workflow, nextGroup)));
+    effects.enqueue.push(...(await createGroupStages(tx, run, workflow, nextGroup)));
   } else if (allDone) {
     action = "completed";
-    const combined = storedGroupOutput(workflow, group, byId);
+    const combined = storedGroupOutput(workflow, group, byId ?? new Map(groupRecords.map((s) => [s.stageId, s])));
     const output = await storeValue(deps, blobKeys.runOutput(run.id), combined);
     const duration = run.startedAt ? now.getTime() - run.startedAt.getTime() : 0;
     Object.assign(patch, { status: "COMPLETED", output, completedAt: now, duration } satisfies UpdateRunInput);

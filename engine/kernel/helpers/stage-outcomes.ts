@@ -34,20 +34,19 @@ function usageMetrics(usage: AIUsage): Record<string, number> {
 
 const releaseLease: UpdateStageInput = { leaseOwner: null, leaseExpiresAt: null };
 
-/** Settles the run after the stage change described by `event`, adding the usage the run still lacks. */
+/**
+ * Settles the run after the stage change described by `event`, adding the usage the run still
+ * lacks. `changed` is the stage record as this transaction just wrote it.
+ */
 export function settleAfter(
   tx: Persistence,
   deps: KernelDeps,
   input: Pick<OutcomeBase, "run" | "workflow" | "causationId" | "usage">,
   event: KernelEventInput,
+  changed?: WorkflowStageRecord,
 ): Promise<SettleResult> {
-  return settleRun(tx, deps, {
-    run: input.run,
-    workflow: input.workflow,
-    causationId: input.causationId,
-    ...usageToAdd(input.run, input.usage),
-    events: [event],
-  });
+  const { addCost, addTokens } = usageToAdd(input.run, input.usage);
+  return settleRun(tx, deps, { run: input.run, workflow: input.workflow, causationId: input.causationId, addCost, addTokens, events: [event], changed });
 }
 
 export async function completeStage(
@@ -57,18 +56,28 @@ export async function completeStage(
 ): Promise<SettleResult> {
   const now = deps.clock.now().getTime();
   const duration = now - input.startedAtMs;
-  await tx.updateStage(input.run.id, input.stage.stageId, {
-    ...input.fence,
-    ...releaseLease,
+  const metrics: Record<string, number> = { startTime: input.startedAtMs, endTime: now, duration };
+  if (input.customMetrics) Object.assign(metrics, input.customMetrics);
+  metrics.totalCost = input.usage.stageCost;
+  metrics.totalTokens = input.usage.stageTokens;
+  const changed = await tx.updateStage(input.run.id, input.stage.stageId, {
+    expectedStatus: input.fence.expectedStatus,
+    expectedAttempt: input.fence.expectedAttempt,
+    leaseOwner: null,
+    leaseExpiresAt: null,
     status: "COMPLETED",
     outputData: input.storedOutput,
     completedAt: new Date(now),
     duration,
     nextPollAt: null,
     errorMessage: null,
-    metrics: { startTime: input.startedAtMs, endTime: now, duration, ...input.customMetrics, ...usageMetrics(input.usage) },
+    metrics,
   });
-  return settleAfter(tx, deps, input, {
+  return settleAfter(
+    tx,
+    deps,
+    input,
+    {
       type: "stage:completed",
       stageId: input.stage.stageId,
       stageName: input.stage.stageName,
@@ -76,7 +85,9 @@ export async function completeStage(
       attempt: input.stage.attempt,
       cost: input.usage.stageCost,
       tokens: input.usage.stageTokens,
-    });
+    },
+    changed,
+  );
 }
 
 /**
@@ -93,7 +104,7 @@ export async function failStage(
   const willRetry = !input.forceFinal && input.stage.attempt < policy.maxAttempts && isRetryable(input.error, policy);
   const now = deps.clock.now();
   const retryAt = willRetry ? new Date(now.getTime() + retryDelayMs(policy, input.stage.attempt, deps.random)) : undefined;
-  await tx.updateStage(input.run.id, input.stage.stageId, {
+  const changed = await tx.updateStage(input.run.id, input.stage.stageId, {
     ...input.fence,
     ...releaseLease,
     status: willRetry ? "PENDING" : "FAILED",
@@ -103,7 +114,11 @@ export async function failStage(
     completedAt: willRetry ? null : now,
     metrics: { ...(input.stage.metrics ?? {}), ...usageMetrics(input.usage) },
   });
-  const settled = await settleAfter(tx, deps, input, {
+  const settled = await settleAfter(
+    tx,
+    deps,
+    input,
+    {
       type: "stage:failed",
       stageId: input.stage.stageId,
       stageName: input.stage.stageName,
@@ -111,7 +126,9 @@ export async function failStage(
       attempt: input.stage.attempt,
       willRetry,
       retryAt: retryAt?.toISOString(),
-    });
+    },
+    changed,
+  );
   if (retryAt) settled.effects.enqueue.push(jobFor(input.run, input.stage, retryAt));
   return { ...settled, retryAt };
 }
@@ -125,7 +142,7 @@ export async function suspendStage(
   const nextPollAt = input.nextPollAt ?? new Date(now.getTime() + input.pollInterval);
   // A re-suspension after resume keeps the original deadline.
   const maxWaitUntil = input.stage.maxWaitUntil ?? new Date(now.getTime() + input.maxWaitTime);
-  await tx.updateStage(input.run.id, input.stage.stageId, {
+  const changed = await tx.updateStage(input.run.id, input.stage.stageId, {
     ...input.fence,
     ...releaseLease,
     status: "SUSPENDED",
@@ -136,13 +153,19 @@ export async function suspendStage(
     maxWaitUntil,
     metrics: { ...(input.stage.metrics ?? {}), ...usageMetrics(input.usage) },
   });
-  const settled = await settleAfter(tx, deps, input, {
+  const settled = await settleAfter(
+    tx,
+    deps,
+    input,
+    {
       type: "stage:suspended",
       stageId: input.stage.stageId,
       stageName: input.stage.stageName,
       nextPollAt: nextPollAt.toISOString(),
       maxWaitUntil: maxWaitUntil.toISOString(),
-    });
+    },
+    changed,
+  );
   settled.effects.schedule.push({
     commandType: "stage.pollSuspended",
     payload: { workflowRunId: input.run.id, stageId: input.stage.stageId },

@@ -1,15 +1,23 @@
 import type { KernelDeps } from "../deps.js";
 import { isBlobReference, type BlobReference } from "../records.js";
 
-/** Inline when small, otherwise put in the BlobStore and replaced by a reference. */
-export async function storeValue(deps: KernelDeps, key: string, value: unknown): Promise<unknown> {
+/** The JSON size of `value` in bytes, or undefined when it fits inline. */
+function sizeBeyondInlineLimit(deps: KernelDeps, value: unknown): number | undefined {
   const json = JSON.stringify(value ?? null);
   // A UTF-16 code unit is at most 3 UTF-8 bytes: short text is inline without counting bytes.
-  if (json.length * 3 <= deps.inlineOutputLimitBytes) return value ?? null;
+  if (json.length * 3 <= deps.inlineOutputLimitBytes) return undefined;
   const size = Buffer.byteLength(json);
-  if (size <= deps.inlineOutputLimitBytes) return value ?? null;
-  await deps.blobStore.put(key, value);
-  return { $blob: key, size } satisfies BlobReference;
+  return size <= deps.inlineOutputLimitBytes ? undefined : size;
+}
+
+/**
+ * Inline when small, otherwise put in the BlobStore and replaced by a reference. An inline value
+ * comes back as is, not in a promise: most outputs are small, and this is on every commit.
+ */
+export function storeValue(deps: KernelDeps, key: string, value: unknown): unknown | Promise<BlobReference> {
+  const size = sizeBeyondInlineLimit(deps, value);
+  if (size === undefined) return value ?? null;
+  return deps.blobStore.put(key, value).then((): BlobReference => ({ $blob: key, size }));
 }
 
 /** True when `resolveValue` would read the BlobStore (a reference, or a map holding one). */
