@@ -10,7 +10,8 @@
  * esbuild into one JavaScript file and run by plain `node --expose-gc`, as the engine runs in
  * production (compiled), so the RSS figures do not include tsx's loader thread (~30 MiB); if
  * bundling fails, the child runs under tsx instead and the header says so. Before the timed
- * scenario the child warms up on separate adapters (up to 200 runs of the same workflow), drops them and collects
+ * scenario the child warms up on separate adapters (5 rounds of up to 200 runs of the same workflow: V8 needs
+ * about 10,000 stage executions before the figures settle), drops them and collects
  * garbage. Peak RSS is the whole process's RSS (node + zod + the engine) sampled every 5 ms
  * (the node host hands the event loop a turn at least that often) and at the end.
  *

@@ -29,11 +29,13 @@ export interface ScenarioReport {
 }
 
 const MiB = 1024 * 1024;
-export const WARMUP_ROUNDS = 1;
+/** Rounds of warm-up: per-stage cost keeps falling for about 10,000 stage executions (JIT tiers, heap sizing). */
+export const WARMUP_ROUNDS = 5;
 
+// One full GC, not several in a row: V8 may flush the bytecode of functions that sat idle
+// through several full GCs, which would put the timed scenario back on cold code.
 const collectGarbage = (): void => {
   const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
   gc?.();
 };
 
@@ -50,7 +52,6 @@ export async function measureScenario(spec: ScenarioSpec, concurrency: number, w
   }
   collectGarbage();
   await new Promise((resolve) => setTimeout(resolve, 20));
-  collectGarbage();
   const baseline = process.memoryUsage.rss();
   let peak = baseline;
   let samples = 0;

@@ -218,9 +218,10 @@ export async function handleJobExecute(deps: KernelDeps, command: JobExecuteComm
   // Work that needs I/O happens before the commit transaction, which then stays short.
   let storedOutput: unknown;
   if (execution.kind === "output") {
-    storedOutput = await storeValue(deps, blobKeys.stageOutput(run.id, stage.stageId, stage.attempt), execution.output);
-    for (const [key, value] of Object.entries(execution.result.artifacts ?? {})) {
-      await deps.blobStore.put(blobKeys.artifact(run.id, stage.stageId, key), value);
+    storedOutput = await storeValue(deps, () => blobKeys.stageOutput(run.id, stage.stageId, stage.attempt), execution.output);
+    const artifacts = execution.result.artifacts;
+    if (artifacts) {
+      for (const [key, value] of Object.entries(artifacts)) await deps.blobStore.put(blobKeys.artifact(run.id, stage.stageId, key), value);
     }
   }
   if (logs.logs.length) await deps.persistence.createLogs(logs.logs).catch(() => undefined);

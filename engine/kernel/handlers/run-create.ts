@@ -52,7 +52,7 @@ export async function handleRunCreate(
   }
 
   const workflowRunId = randomUUID();
-  const storedInput = await storeValue(deps, blobKeys.runInput(workflowRunId), input.data);
+  const storedInput = await storeValue(deps, () => blobKeys.runInput(workflowRunId), input.data);
   const now = deps.clock.now();
   const result: RunCreateResult = { workflowRunId, status: "RUNNING" };
   const jobs = await deps.persistence.withTransaction(async (tx) => {

@@ -44,7 +44,7 @@ async function pollStage(deps: KernelDeps, candidate: WorkflowStageRecord): Prom
   let finalError: Error | undefined;
   if ("ready" in check && check.ready && check.output !== undefined) {
     const parsed = stageDef.outputSchema.safeParse(check.output);
-    if (parsed.success) storedOutput = await storeValue(deps, blobKeys.stageOutput(runId, candidate.stageId, candidate.attempt), parsed.data);
+    if (parsed.success) storedOutput = await storeValue(deps, () => blobKeys.stageOutput(runId, candidate.stageId, candidate.attempt), parsed.data);
     else finalError = new StageValidationError(stageDef.id, zodIssues(parsed.error));
   } else if ("ready" in check && !check.ready && check.error) {
     finalError = new NonRetryableError(check.error);

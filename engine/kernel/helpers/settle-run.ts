@@ -97,7 +97,7 @@ export async function settleRun(tx: Persistence, deps: KernelDeps, input: Settle
   } else if (allDone) {
     action = "completed";
     const combined = storedGroupOutput(workflow, group, byId ?? new Map(groupRecords.map((s) => [s.stageId, s])));
-    const output = await storeValue(deps, blobKeys.runOutput(run.id), combined);
+    const output = await storeValue(deps, () => blobKeys.runOutput(run.id), combined);
     const duration = run.startedAt ? now.getTime() - run.startedAt.getTime() : 0;
     Object.assign(patch, { status: "COMPLETED", output, completedAt: now, duration } satisfies UpdateRunInput);
     events.push({

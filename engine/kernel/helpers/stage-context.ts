@@ -80,7 +80,12 @@ export function buildStageContext(input: {
     },
     log: input.log,
     onProgress: input.onProgress,
-    storage: createStageStorage(input.deps, workflowRunId, stageId),
+    // Made on first use: most stages never touch artifacts.
+    get storage() {
+      const storage = createStageStorage(input.deps, workflowRunId, stageId);
+      Object.defineProperty(this, "storage", { value: storage, enumerable: true });
+      return storage;
+    },
   };
 }
 

@@ -11,12 +11,14 @@ function sizeBeyondInlineLimit(deps: KernelDeps, value: unknown): number | undef
 }
 
 /**
- * Inline when small, otherwise put in the BlobStore and replaced by a reference. An inline value
- * comes back as is, not in a promise: most outputs are small, and this is on every commit.
+ * Inline when small, otherwise put in the BlobStore under `blobKey()` and replaced by a reference.
+ * An inline value comes back as is, not in a promise, and no key is built: most outputs are
+ * small, and this runs on every commit.
  */
-export function storeValue(deps: KernelDeps, key: string, value: unknown): unknown | Promise<BlobReference> {
+export function storeValue(deps: KernelDeps, blobKey: () => string, value: unknown): unknown | Promise<BlobReference> {
   const size = sizeBeyondInlineLimit(deps, value);
   if (size === undefined) return value ?? null;
+  const key = blobKey();
   return deps.blobStore.put(key, value).then((): BlobReference => ({ $blob: key, size }));
 }
 
