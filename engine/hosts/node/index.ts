@@ -100,13 +100,32 @@ export function createNodeHost(config: NodeHostConfig): NodeHost {
       };
     });
 
+  // One flush at a time per host: jobs that finish while a flush runs ask for one more after it,
+  // so a busy host publishes in batches instead of contending for the flush lock after every job.
+  let flushing = false;
+  let flushAgain = false;
+  const flush = () => {
+    flushScheduled = false;
+    flushing = true;
+    config.kernel
+      .dispatch({ type: "outbox.flush" })
+      .catch(onError)
+      .finally(() => {
+        flushing = false;
+        if (flushAgain) {
+          flushAgain = false;
+          scheduleFlush();
+        }
+      });
+  };
   const scheduleFlush = () => {
     if (config.flushOutboxAfterJobs === false || flushScheduled) return;
+    if (flushing) {
+      flushAgain = true;
+      return;
+    }
     flushScheduled = true;
-    setImmediate(() => {
-      flushScheduled = false;
-      config.kernel.dispatch({ type: "outbox.flush" }).catch(onError);
-    });
+    setImmediate(flush);
   };
 
   const processJob = async (job: DequeueResult) => {
