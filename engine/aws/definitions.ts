@@ -83,6 +83,15 @@ export const TABLE_DEFINITION: TableDefinition = {
       projection: "KEYS_ONLY",
       purpose: "All runs, newest first (listRuns without a workflow filter)",
     },
+    {
+      indexName: "gsi4",
+      partitionKey: { name: "gsi4pk", type: "S" },
+      sortKey: { name: "gsi4sk", type: "S" },
+      projection: "KEYS_ONLY",
+      purpose:
+        "Outbox index (sparse): runs that have unpublished events. The entry sits on the run's hot item and " +
+        "goes when the run's publish watermark reaches its last event, so events need no index entry of their own",
+    },
   ],
 };
 
@@ -91,6 +100,7 @@ export const INDEX = {
   work: "gsi1",
   runsByWorkflow: "gsi2",
   runsByTime: "gsi3",
+  outbox: "gsi4",
 } as const;
 
 /**
@@ -104,8 +114,18 @@ export const WORK_INDEX_SHARDS = 4;
 export const RETENTION = {
   /** Completed idempotency records (a retried command within this window gets the same result). */
   idempotencySeconds: 7 * 24 * 3600,
-  /** Published outbox events (the stream and EventBridge already carried them). */
+  /**
+   * Published outbox events (the stream and EventBridge already carried them). No longer used by
+   * the adapters: publishing moves a per-run watermark instead of rewriting each event, so events
+   * get their TTL when written (`eventSeconds`). Kept for compatibility.
+   */
   publishedEventSeconds: 3 * 24 * 3600,
+  /**
+   * Outbox events (and the publish marks `PUB#…`) expire this long after they were written. An
+   * event whose publishing failed (retry count, dead letter) loses its TTL, so only an event that
+   * no publisher even tried for this long could expire unpublished.
+   */
+  eventSeconds: 30 * 24 * 3600,
   /** Finished jobs of the DynamoDB job queue. */
   finishedJobSeconds: 24 * 3600,
 } as const;

@@ -27,6 +27,9 @@ export const SK = {
   logPrefix: "LOG#",
   event: (sequence: number) => `EVENT#${String(sequence).padStart(SEQ_WIDTH, "0")}`,
   eventPrefix: "EVENT#",
+  /** Publish mark of a watermark segment ending at `toSequence` (only when it could not ride on an event). */
+  pub: (toSequence: number) => `PUB#${String(toSequence).padStart(SEQ_WIDTH, "0")}`,
+  pubPrefix: "PUB#",
   job: (stageId: string, attempt: number) => `JOB#${stageId}#${String(attempt).padStart(6, "0")}`,
   jobPrefix: "JOB#",
   single: "#",
@@ -62,6 +65,8 @@ export const WORK = {
   suspendedStages: (shard: number) => `STAGES#SUSPENDED#${shard}`,
   pendingEvents: (shard: number) => `OUTBOX#PENDING#${shard}`,
   deadEvents: (shard: number) => `OUTBOX#DLQ#${shard}`,
+  /** gsi4: runs with unpublished events. */
+  outboxRuns: (shard: number) => `OUTBOX#RUNS#${shard}`,
   queuedJobs: (queue: string) => `JOBS#QUEUED#${queue}`,
   leasedJobs: (queue: string) => `JOBS#LEASED#${queue}`,
 } as const;

@@ -132,14 +132,37 @@ class DynamoWorkflowPersistence implements Persistence {
   replayDLQOutboxEvents = (keys: OutboxEventKey[]): Promise<void> => this.scoped((s) => outbox.replayDLQOutboxEvents(s, keys));
 
   async markOutboxEventsPublished(keys: OutboxEventKey[], publishedAt: Date): Promise<void> {
+    const byRun = new Map<string, number[]>();
+    for (const key of keys) byRun.set(key.workflowRunId, [...(byRun.get(key.workflowRunId) ?? []), key.sequence]);
     if (this.inTransaction) {
-      await this.scoped((s) => keys.forEach((key) => outbox.markPublished(s, key, publishedAt)));
+      for (const [runId, sequences] of byRun) await this.scoped((s) => outbox.markPublished(s, runId, sequences, publishedAt));
       return;
     }
-    // Outside a transaction each mark is its own 1-WCU update: atomicity across events buys
-    // nothing here (a repeated mark is harmless) and a transaction would double the cost.
-    for (let i = 0; i < keys.length; i += 16) {
-      await Promise.all(keys.slice(i, i + 16).map((key) => this.scoped((s) => outbox.markPublished(s, key, publishedAt))));
+    // Outside a transaction each run is its own write: one conditional update of the run item when
+    // the events are the ones right after its watermark up to its last (nothing read first), else
+    // read and decide. Atomicity across runs buys nothing here (a repeated mark is harmless).
+    const runs = [...byRun];
+    for (let i = 0; i < runs.length; i += 16) {
+      await Promise.all(
+        runs.slice(i, i + 16).map(async ([runId, sequences]) => {
+          try {
+            let fast = false;
+            await this.scoped((s) => void (fast = outbox.markPublishedFast(s, runId, sequences, publishedAt, true)));
+            if (fast) return;
+          } catch (error) {
+            if (!(error instanceof PersistenceConflictError)) throw error;
+          }
+          for (let attempt = 0; ; attempt++) {
+            try {
+              await this.scoped((s) => outbox.markPublished(s, runId, sequences, publishedAt));
+              return;
+            } catch (error) {
+              if (!(error instanceof PersistenceConflictError) || attempt >= 5) throw error;
+              await new Promise((resolve) => setTimeout(resolve, Math.random() * 4 * 2 ** attempt));
+            }
+          }
+        }),
+      );
     }
   }
 

@@ -53,6 +53,8 @@ export async function createRun(scope: Scope, input: CreateRunInput): Promise<Wo
     priority: input.priority,
     currentGroup: input.currentGroup ?? 0,
     lastEventSeq: 0,
+    // Publish watermark: every event up to pubSeq is published or dead-lettered (see outbox.ts).
+    pubSeq: 0,
     errorMessage: null,
     ...runStatusIndex(input.id, input.status, input.priority, now, now),
     gsi2pk: runsByWorkflowPk(input.workflowId),

@@ -164,6 +164,12 @@ export class UnitOfWork {
     return { ...full };
   }
 
+  /** Writes an item whether or not it exists (for records whose rewrite is harmless). */
+  put(key: ItemKey, item: Item): void {
+    const id = keyString(key);
+    this.changes.set(id, { key, mode: "put", working: { ...item, ...key }, set: new Set(), remove: new Set(), add: new Map(), conditions: [] });
+  }
+
   /**
    * Applies an update to an item the caller read through this unit (`current`), and returns the
    * item as it will be after commit. The commit holds only if the item still exists and the
