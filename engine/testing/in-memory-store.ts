@@ -1,0 +1,1023 @@
+/**
+ * The records the in-memory persistence keeps, in a compact form: fixed-shape classes (every
+ * property in-object), timestamps as milliseconds relative to the store's first timestamp (small
+ * integers V8 keeps unboxed, where a Date costs about 110 bytes), outbox events without the
+ * fields their position already gives (run, sequence, id), empty JSON values shared.
+ *
+ * Records are changed in place. Outside a transaction nothing needs undoing: every operation
+ * checks its conditions and copies its inputs before it writes, and writes synchronously. Inside
+ * one, each write first appends to an undo log of plain entries (a record's first change in a
+ * transaction saves one snapshot of it), which a rollback replays backwards.
+ */
+import { randomUUID } from "node:crypto";
+import { PersistenceConflictError } from "../kernel/errors.js";
+import type { Clock } from "../kernel/ports.js";
+import type {
+  CreateLogInput,
+  CreateOutboxEventInput,
+  CreateRunInput,
+  CreateStageInput,
+  IdempotencyAcquireResult,
+  ListRunsFilter,
+  ListRunsPage,
+  LogLevel,
+  OutboxEventKey,
+  OutboxRecord,
+  Status,
+  UpdateRunInput,
+  UpdateStageInput,
+  WorkflowLogRecord,
+  WorkflowRunRecord,
+  WorkflowStageRecord,
+  WriteConditions,
+} from "../kernel/records.js";
+import { copyIn, copyOut, intern } from "./json-copy.js";
+
+export class StoredRun {
+  /** The transaction that last saved a snapshot of this record (0: none). */
+  txMark = 0;
+  createdAt: number;
+  updatedAt: number;
+  version = 1;
+  startedAt: number | null = null;
+  completedAt: number | null = null;
+  duration: number | null = null;
+  output: unknown = null;
+  totalCost = 0;
+  totalTokens = 0;
+  errorMessage: string | null = null;
+
+  constructor(
+    readonly slot: RunSlot,
+    readonly id: string,
+    now: number,
+    readonly workflowId: string,
+    readonly workflowName: string,
+    readonly workflowType: string,
+    public status: Status,
+    readonly input: unknown,
+    readonly config: Record<string, unknown>,
+    readonly priority: number,
+    readonly metadata: Record<string, unknown> | null,
+    public currentGroup: number,
+  ) {
+    this.createdAt = now;
+    this.updatedAt = now;
+  }
+
+  /** The fields an update may change. */
+  snapshot(): RunSnapshot {
+    return new RunSnapshot(this);
+  }
+
+  restore(s: RunSnapshot): void {
+    this.updatedAt = s.updatedAt;
+    this.version = s.version;
+    this.status = s.status;
+    this.startedAt = s.startedAt;
+    this.completedAt = s.completedAt;
+    this.duration = s.duration;
+    this.output = s.output;
+    this.totalCost = s.totalCost;
+    this.totalTokens = s.totalTokens;
+    this.currentGroup = s.currentGroup;
+    this.errorMessage = s.errorMessage;
+  }
+}
+
+class RunSnapshot {
+  readonly updatedAt: number;
+  readonly version: number;
+  readonly status: Status;
+  readonly startedAt: number | null;
+  readonly completedAt: number | null;
+  readonly duration: number | null;
+  readonly output: unknown;
+  readonly totalCost: number;
+  readonly totalTokens: number;
+  readonly currentGroup: number;
+  readonly errorMessage: string | null;
+  constructor(r: StoredRun) {
+    this.updatedAt = r.updatedAt;
+    this.version = r.version;
+    this.status = r.status;
+    this.startedAt = r.startedAt;
+    this.completedAt = r.completedAt;
+    this.duration = r.duration;
+    this.output = r.output;
+    this.totalCost = r.totalCost;
+    this.totalTokens = r.totalTokens;
+    this.currentGroup = r.currentGroup;
+    this.errorMessage = r.errorMessage;
+  }
+}
+
+export class StoredStage {
+  txMark = 0;
+  createdAt: number;
+  updatedAt: number;
+  version = 1;
+  leaseOwner: string | null = null;
+  leaseExpiresAt: number | null = null;
+  retryAt: number | null = null;
+  startedAt: number | null = null;
+  completedAt: number | null = null;
+  duration: number | null = null;
+  outputData: unknown = null;
+  suspendedState: unknown = null;
+  resumeData: unknown = null;
+  nextPollAt: number | null = null;
+  pollInterval: number | null = null;
+  maxWaitUntil: number | null = null;
+  metrics: Record<string, number> | null = null;
+  errorMessage: string | null = null;
+
+  constructor(
+    readonly id: string,
+    now: number,
+    readonly workflowRunId: string,
+    readonly stageId: string,
+    readonly stageName: string,
+    readonly stageNumber: number,
+    readonly executionGroup: number,
+    public status: Status,
+    public attempt: number,
+    readonly config: unknown,
+  ) {
+    this.createdAt = now;
+    this.updatedAt = now;
+  }
+
+  snapshot(): StoredStage {
+    const s = new StoredStage(this.id, this.createdAt, this.workflowRunId, this.stageId, this.stageName, this.stageNumber, this.executionGroup, this.status, this.attempt, this.config);
+    s.restore(this);
+    return s;
+  }
+
+  restore(s: StoredStage): void {
+    this.updatedAt = s.updatedAt;
+    this.version = s.version;
+    this.status = s.status;
+    this.attempt = s.attempt;
+    this.leaseOwner = s.leaseOwner;
+    this.leaseExpiresAt = s.leaseExpiresAt;
+    this.retryAt = s.retryAt;
+    this.startedAt = s.startedAt;
+    this.completedAt = s.completedAt;
+    this.duration = s.duration;
+    this.outputData = s.outputData;
+    this.suspendedState = s.suspendedState;
+    this.resumeData = s.resumeData;
+    this.nextPollAt = s.nextPollAt;
+    this.pollInterval = s.pollInterval;
+    this.maxWaitUntil = s.maxWaitUntil;
+    this.metrics = s.metrics;
+    this.errorMessage = s.errorMessage;
+  }
+}
+
+/** An outbox event; its run, sequence and id follow from where it is stored. */
+class StoredEvent {
+  constructor(
+    readonly eventType: string,
+    readonly payload: Record<string, unknown>,
+    readonly causationId: string,
+    readonly occurredAt: number,
+    public publishedAt: number | null,
+    public retryCount: number,
+    public dlqAt: number | null,
+  ) {}
+
+  get pending(): boolean {
+    return this.publishedAt === null && this.dlqAt === null;
+  }
+}
+
+class StoredLog {
+  constructor(
+    readonly id: string,
+    readonly createdAt: number,
+    readonly stageId: string | null,
+    readonly level: LogLevel,
+    readonly message: string,
+    readonly metadata: Record<string, unknown> | null,
+  ) {}
+}
+
+class StoredIdempotency {
+  constructor(
+    readonly completed: boolean,
+    readonly result: unknown,
+    readonly createdAt: number,
+  ) {}
+}
+
+class Lock {
+  constructor(
+    readonly owner: string,
+    readonly expiresAt: number,
+  ) {}
+}
+
+/** Everything stored under one run id (stages and logs may exist before their run does). */
+export class RunSlot {
+  run: StoredRun | null = null;
+  /** By stageNumber, creation order among equals. */
+  stages: StoredStage[] = [];
+  /** Built once a run has many stages, so a lookup stays O(1). */
+  stageMap: Map<string, StoredStage> | null = null;
+  /** Event i has sequence i + 1: numbering is gapless, so the last sequence is the length. */
+  events: StoredEvent[] = [];
+  /** Events neither published nor dead-lettered. */
+  pending = 0;
+  /** Every event before this index is published or dead-lettered. */
+  scanFrom = 0;
+  /** The last causation id stored, reused by the next event that has the same one. */
+  lastCausationId = "";
+  logs: StoredLog[] | null = null;
+
+  constructor(readonly id: string) {}
+
+  findStage(stageId: string): StoredStage | undefined {
+    if (this.stageMap) return this.stageMap.get(stageId);
+    const stages = this.stages;
+    for (let i = 0; i < stages.length; i++) if (stages[i]!.stageId === stageId) return stages[i];
+    return undefined;
+  }
+}
+
+const STAGE_MAP_FROM = 16;
+
+// Undo log entries: four slots each (kind, a, b, c).
+const UNDO_RUN_CREATED = 1; // a: run
+const UNDO_RUN_CHANGED = 2; // a: run, b: snapshot
+const UNDO_STAGE_CREATED = 3; // a: stage, b: slot
+const UNDO_STAGE_DELETED = 4; // a: stage, b: slot, c: index
+const UNDO_STAGE_CHANGED = 5; // a: stage, b: snapshot
+const UNDO_EVENTS_APPENDED = 6; // a: slot, b: length before
+const UNDO_EVENT_CHANGED = 7; // a: slot, b: index, c: snapshot
+const UNDO_LOGS_APPENDED = 8; // a: slot, b: length before
+const UNDO_IDEMPOTENCY = 9; // a: map of the command type, b: key, c: previous record
+const UNDO_LOCK = 10; // a: name, b: previous lock
+
+function conditionsHold(version: number, status: Status, conditions: WriteConditions): boolean {
+  if (conditions.expectedVersion !== undefined && version !== conditions.expectedVersion) return false;
+  const expected = conditions.expectedStatus;
+  if (expected !== undefined) {
+    if (typeof expected === "string") return expected === status;
+    if (!expected.includes(status)) return false;
+  }
+  return true;
+}
+
+function describeConditions(conditions: WriteConditions & { expectedAttempt?: number }): string {
+  return JSON.stringify({
+    expectedVersion: conditions.expectedVersion,
+    expectedStatus: conditions.expectedStatus,
+    expectedAttempt: conditions.expectedAttempt,
+  });
+}
+
+function indexAdd<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
+  let set = index.get(key);
+  if (!set) index.set(key, (set = new Set()));
+  set.add(value);
+}
+
+/** Every map the adapter keeps; indexes exist so no query scans all runs ever stored. */
+export class Store {
+  runs = new Map<string, StoredRun>();
+  slots = new Map<string, RunSlot>();
+  runsByStatus = new Map<Status, Set<StoredRun>>();
+  runsByWorkflow = new Map<string, Set<StoredRun>>();
+  suspendedStages = new Set<StoredStage>();
+  runningStages = new Set<StoredStage>();
+  /** Runs with at least one event neither published nor dead-lettered, in the order they got one. */
+  runsWithPendingEvents = new Set<RunSlot>();
+  deadLettered = new Map<StoredEvent, RunSlot>();
+  idempotency = new Map<string, Map<string, StoredIdempotency>>();
+  locks = new Map<string, Lock>();
+
+  /** The open transaction's undo log, or null outside a transaction. */
+  log: unknown[] | null = null;
+  private txSeq = 0;
+  private txId = 0;
+  /** Epoch milliseconds of the first time stored; times are kept relative to it. */
+  private base = 0;
+  private hasBase = false;
+
+  constructor(private readonly clock: Clock) {}
+
+  // Time ----------------------------------------------------------------------------------------
+
+  private time(date: Date): number {
+    const ms = date.getTime();
+    if (!this.hasBase && ms === ms) {
+      this.base = ms;
+      this.hasBase = true;
+    }
+    return ms - this.base;
+  }
+
+  private timeOrNull(date: Date | null): number | null {
+    return date === null ? null : this.time(date);
+  }
+
+  private now(): number {
+    return this.time(this.clock.now());
+  }
+
+  private date(ms: number): Date {
+    return new Date(ms + this.base);
+  }
+
+  private dateOrNull(ms: number | null): Date | null {
+    return ms === null ? null : new Date(ms + this.base);
+  }
+
+  // Transactions --------------------------------------------------------------------------------
+
+  begin(): void {
+    this.txId = ++this.txSeq;
+    this.log = [];
+  }
+
+  commit(): void {
+    this.log = null;
+    this.txId = 0;
+  }
+
+  rollback(): void {
+    const log = this.log;
+    this.log = null;
+    this.txId = 0;
+    if (!log) return;
+    for (let i = log.length - 4; i >= 0; i -= 4) this.undo(log[i] as number, log[i + 1], log[i + 2], log[i + 3]);
+  }
+
+  private record(kind: number, a: unknown, b: unknown, c: unknown): void {
+    this.log!.push(kind, a, b, c);
+  }
+
+  private undo(kind: number, a: unknown, b: unknown, c: unknown): void {
+    switch (kind) {
+      case UNDO_RUN_CREATED: {
+        const run = a as StoredRun;
+        this.unindexRun(run);
+        this.runs.delete(run.id);
+        run.slot.run = null;
+        break;
+      }
+      case UNDO_RUN_CHANGED: {
+        const run = a as StoredRun;
+        this.unindexRun(run);
+        run.restore(b as RunSnapshot);
+        run.txMark = 0;
+        this.indexRun(run);
+        break;
+      }
+      case UNDO_STAGE_CREATED:
+        this.removeStage(b as RunSlot, a as StoredStage);
+        break;
+      case UNDO_STAGE_DELETED:
+        this.insertStage(b as RunSlot, a as StoredStage, c as number);
+        break;
+      case UNDO_STAGE_CHANGED: {
+        const stage = a as StoredStage;
+        this.unindexStage(stage);
+        stage.restore(b as StoredStage);
+        stage.txMark = 0;
+        this.indexStage(stage);
+        break;
+      }
+      case UNDO_EVENTS_APPENDED: {
+        const slot = a as RunSlot;
+        const length = b as number;
+        for (let i = slot.events.length - 1; i >= length; i--) {
+          const event = slot.events[i]!;
+          if (event.pending) slot.pending--;
+          if (event.dlqAt !== null) this.deadLettered.delete(event);
+        }
+        slot.events.length = length;
+        if (slot.scanFrom > length) slot.scanFrom = length;
+        this.syncPending(slot);
+        break;
+      }
+      case UNDO_EVENT_CHANGED: {
+        const before = c as StoredEvent;
+        this.setEventState(a as RunSlot, b as number, before.publishedAt, before.retryCount, before.dlqAt);
+        break;
+      }
+      case UNDO_LOGS_APPENDED:
+        (a as RunSlot).logs!.length = b as number;
+        break;
+      case UNDO_IDEMPOTENCY: {
+        const map = a as Map<string, StoredIdempotency>;
+        if (c) map.set(b as string, c as StoredIdempotency);
+        else map.delete(b as string);
+        break;
+      }
+      case UNDO_LOCK:
+        if (b) this.locks.set(a as string, b as Lock);
+        else this.locks.delete(a as string);
+        break;
+    }
+  }
+
+  // Runs ----------------------------------------------------------------------------------------
+
+  private slotFor(runId: string): RunSlot {
+    let slot = this.slots.get(runId);
+    if (!slot) this.slots.set(runId, (slot = new RunSlot(runId)));
+    return slot;
+  }
+
+  private indexRun(run: StoredRun): void {
+    indexAdd(this.runsByStatus, run.status, run);
+    indexAdd(this.runsByWorkflow, run.workflowId, run);
+  }
+
+  private unindexRun(run: StoredRun): void {
+    this.runsByStatus.get(run.status)?.delete(run);
+    this.runsByWorkflow.get(run.workflowId)?.delete(run);
+  }
+
+  /** Before the first change of a run in a transaction: remember how to undo it. */
+  private touchRun(run: StoredRun): void {
+    if (this.log !== null && run.txMark !== this.txId) {
+      run.txMark = this.txId;
+      this.record(UNDO_RUN_CHANGED, run, run.snapshot(), undefined);
+    }
+  }
+
+  runOut(run: StoredRun): WorkflowRunRecord {
+    return {
+      id: run.id,
+      createdAt: this.date(run.createdAt),
+      updatedAt: this.date(run.updatedAt),
+      version: run.version,
+      workflowId: run.workflowId,
+      workflowName: run.workflowName,
+      workflowType: run.workflowType,
+      status: run.status,
+      startedAt: this.dateOrNull(run.startedAt),
+      completedAt: this.dateOrNull(run.completedAt),
+      duration: run.duration,
+      input: copyOut(run.input),
+      output: copyOut(run.output),
+      config: copyOut(run.config),
+      totalCost: run.totalCost,
+      totalTokens: run.totalTokens,
+      priority: run.priority,
+      metadata: copyOut(run.metadata),
+      currentGroup: run.currentGroup,
+      lastEventSeq: run.slot.events.length,
+      errorMessage: run.errorMessage,
+    };
+  }
+
+  createRun(input: CreateRunInput): WorkflowRunRecord {
+    if (this.runs.has(input.id)) throw new PersistenceConflictError(`Run ${input.id} already exists`);
+    const runInput = copyIn(input.input);
+    const config = copyIn(input.config);
+    const metadata = copyIn(input.metadata ?? null);
+    const startedAt = input.startedAt ? this.time(input.startedAt) : null;
+    const slot = this.slotFor(input.id);
+    const run = new StoredRun(
+      slot,
+      input.id,
+      this.now(),
+      input.workflowId,
+      input.workflowName,
+      input.workflowType,
+      input.status,
+      runInput,
+      config,
+      input.priority,
+      metadata,
+      input.currentGroup ?? 0,
+    );
+    run.startedAt = startedAt;
+    slot.run = run;
+    this.runs.set(run.id, run);
+    this.indexRun(run);
+    if (this.log !== null) {
+      run.txMark = this.txId;
+      this.record(UNDO_RUN_CREATED, run, undefined, undefined);
+    }
+    return this.runOut(run);
+  }
+
+  getRun(id: string): WorkflowRunRecord | null {
+    const run = this.runs.get(id);
+    return run ? this.runOut(run) : null;
+  }
+
+  updateRun(id: string, patch: UpdateRunInput): WorkflowRunRecord {
+    const run = this.runs.get(id);
+    if (!run) throw new PersistenceConflictError(`Run ${id} does not exist`);
+    if (!conditionsHold(run.version, run.status, patch)) {
+      throw new PersistenceConflictError(`Run ${id} changed (${describeConditions(patch)}; now version ${run.version}, ${run.status})`);
+    }
+    // Everything that can throw happens before the first write.
+    const output = patch.output !== undefined ? copyIn(patch.output) : undefined;
+    const now = this.now();
+    this.touchRun(run);
+    if (patch.status !== undefined && patch.status !== run.status) {
+      this.runsByStatus.get(run.status)?.delete(run);
+      run.status = patch.status;
+      indexAdd(this.runsByStatus, run.status, run);
+    }
+    if (patch.startedAt !== undefined) run.startedAt = this.timeOrNull(patch.startedAt);
+    if (patch.completedAt !== undefined) run.completedAt = this.timeOrNull(patch.completedAt);
+    if (patch.duration !== undefined) run.duration = patch.duration;
+    if (output !== undefined) run.output = output;
+    if (patch.currentGroup !== undefined) run.currentGroup = patch.currentGroup;
+    if (patch.errorMessage !== undefined) run.errorMessage = patch.errorMessage;
+    if (patch.addCost) run.totalCost += patch.addCost;
+    if (patch.addTokens) run.totalTokens += patch.addTokens;
+    run.version++;
+    run.updatedAt = now;
+    return this.runOut(run);
+  }
+
+  getRunsByStatus(status: Status, options: { limit?: number; updatedBefore?: Date } = {}): WorkflowRunRecord[] {
+    const set = this.runsByStatus.get(status);
+    if (!set || set.size === 0) return [];
+    const before = options.updatedBefore ? options.updatedBefore.getTime() - this.base : undefined;
+    const runs: StoredRun[] = [];
+    for (const run of set) {
+      if (before !== undefined && run.updatedAt >= before) continue;
+      runs.push(run);
+    }
+    if (status === "PENDING") runs.sort((a, b) => b.priority - a.priority || a.createdAt - b.createdAt);
+    else runs.sort((a, b) => a.updatedAt - b.updatedAt);
+    const count = Math.min(options.limit ?? runs.length, runs.length);
+    const result: WorkflowRunRecord[] = new Array(Math.max(0, count));
+    for (let i = 0; i < count; i++) result[i] = this.runOut(runs[i]!);
+    return result;
+  }
+
+  listRuns(filter: ListRunsFilter): ListRunsPage {
+    let source: Iterable<StoredRun>;
+    if (filter.workflowId) source = this.runsByWorkflow.get(filter.workflowId) ?? [];
+    else if (filter.status) source = this.runsByStatus.get(filter.status) ?? [];
+    else source = this.runs.values();
+    const matching: StoredRun[] = [];
+    for (const run of source) if (!filter.status || run.status === filter.status) matching.push(run);
+    // Newest first; the id breaks ties so the cursor is a total order.
+    matching.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1));
+    let start = 0;
+    if (filter.cursor) {
+      const [time, id] = JSON.parse(Buffer.from(filter.cursor, "base64url").toString()) as [number, string];
+      const t = time - this.base;
+      start = matching.findIndex((r) => r.createdAt < t || (r.createdAt === t && r.id > id));
+      if (start < 0) start = matching.length;
+    }
+    const limit = Math.max(1, Math.min(filter.limit ?? 50, 1000));
+    const runs = matching.slice(start, start + limit);
+    const last = runs.at(-1);
+    const nextCursor =
+      last && start + limit < matching.length
+        ? Buffer.from(JSON.stringify([last.createdAt + this.base, last.id])).toString("base64url")
+        : undefined;
+    return { runs: runs.map((r) => this.runOut(r)), nextCursor };
+  }
+
+  // Stages --------------------------------------------------------------------------------------
+
+  private indexStage(stage: StoredStage): void {
+    if (stage.status === "SUSPENDED") this.suspendedStages.add(stage);
+    else if (stage.status === "RUNNING") this.runningStages.add(stage);
+  }
+
+  private unindexStage(stage: StoredStage): void {
+    if (stage.status === "SUSPENDED") this.suspendedStages.delete(stage);
+    else if (stage.status === "RUNNING") this.runningStages.delete(stage);
+  }
+
+  /** Inserts by stageNumber after equal ones, or at `at` (an undone delete goes back where it was). */
+  private insertStage(slot: RunSlot, stage: StoredStage, at?: number): void {
+    const stages = slot.stages;
+    let i = stages.length;
+    if (at !== undefined) i = at;
+    else while (i > 0 && stages[i - 1]!.stageNumber > stage.stageNumber) i--;
+    if (i === stages.length) stages.push(stage);
+    else stages.splice(i, 0, stage);
+    if (slot.stageMap) slot.stageMap.set(stage.stageId, stage);
+    else if (stages.length >= STAGE_MAP_FROM) slot.stageMap = new Map(stages.map((s) => [s.stageId, s]));
+    this.indexStage(stage);
+  }
+
+  /** Returns where the stage was. */
+  private removeStage(slot: RunSlot, stage: StoredStage): number {
+    const index = slot.stages.indexOf(stage);
+    if (index >= 0) slot.stages.splice(index, 1);
+    slot.stageMap?.delete(stage.stageId);
+    this.unindexStage(stage);
+    return index;
+  }
+
+  private touchStage(stage: StoredStage): void {
+    if (this.log !== null && stage.txMark !== this.txId) {
+      stage.txMark = this.txId;
+      this.record(UNDO_STAGE_CHANGED, stage, stage.snapshot(), undefined);
+    }
+  }
+
+  stageOut(stage: StoredStage): WorkflowStageRecord {
+    return {
+      id: stage.id,
+      createdAt: this.date(stage.createdAt),
+      updatedAt: this.date(stage.updatedAt),
+      version: stage.version,
+      workflowRunId: stage.workflowRunId,
+      stageId: stage.stageId,
+      stageName: stage.stageName,
+      stageNumber: stage.stageNumber,
+      executionGroup: stage.executionGroup,
+      status: stage.status,
+      attempt: stage.attempt,
+      leaseOwner: stage.leaseOwner,
+      leaseExpiresAt: this.dateOrNull(stage.leaseExpiresAt),
+      retryAt: this.dateOrNull(stage.retryAt),
+      startedAt: this.dateOrNull(stage.startedAt),
+      completedAt: this.dateOrNull(stage.completedAt),
+      duration: stage.duration,
+      outputData: copyOut(stage.outputData),
+      config: copyOut(stage.config),
+      suspendedState: copyOut(stage.suspendedState),
+      resumeData: copyOut(stage.resumeData),
+      nextPollAt: this.dateOrNull(stage.nextPollAt),
+      pollInterval: stage.pollInterval,
+      maxWaitUntil: this.dateOrNull(stage.maxWaitUntil),
+      metrics: copyOut(stage.metrics),
+      errorMessage: stage.errorMessage,
+    };
+  }
+
+  createStage(input: CreateStageInput): WorkflowStageRecord {
+    const runId = input.workflowRunId;
+    const existing = this.slots.get(runId);
+    if (existing?.findStage(input.stageId)) {
+      throw new PersistenceConflictError(`Stage ${input.stageId} of run ${runId} already exists`);
+    }
+    const config = copyIn(input.config ?? null);
+    const slot = existing ?? this.slotFor(runId);
+    const stage = new StoredStage(
+      `${runId}:${input.stageId}`,
+      this.now(),
+      runId,
+      input.stageId,
+      input.stageName,
+      input.stageNumber,
+      input.executionGroup,
+      input.status,
+      input.attempt ?? 0,
+      config,
+    );
+    this.insertStage(slot, stage);
+    if (this.log !== null) {
+      stage.txMark = this.txId;
+      this.record(UNDO_STAGE_CREATED, stage, slot, undefined);
+    }
+    return this.stageOut(stage);
+  }
+
+  getStage(workflowRunId: string, stageId: string): WorkflowStageRecord | null {
+    const stage = this.slots.get(workflowRunId)?.findStage(stageId);
+    return stage ? this.stageOut(stage) : null;
+  }
+
+  getStagesByRun(workflowRunId: string): WorkflowStageRecord[] {
+    const stages = this.slots.get(workflowRunId)?.stages;
+    if (!stages) return [];
+    const result: WorkflowStageRecord[] = new Array(stages.length);
+    for (let i = 0; i < stages.length; i++) result[i] = this.stageOut(stages[i]!);
+    return result;
+  }
+
+  updateStage(workflowRunId: string, stageId: string, patch: UpdateStageInput): WorkflowStageRecord {
+    const stage = this.slots.get(workflowRunId)?.findStage(stageId);
+    if (!stage) throw new PersistenceConflictError(`Stage ${stageId} of run ${workflowRunId} does not exist`);
+    if (!conditionsHold(stage.version, stage.status, patch) || (patch.expectedAttempt !== undefined && stage.attempt !== patch.expectedAttempt)) {
+      throw new PersistenceConflictError(
+        `Stage ${stageId} of run ${workflowRunId} changed (${describeConditions(patch)}; now attempt ${stage.attempt}, ${stage.status})`,
+      );
+    }
+    // Everything that can throw happens before the first write.
+    const outputData = patch.outputData !== undefined ? copyIn(patch.outputData) : undefined;
+    const suspendedState = patch.suspendedState !== undefined ? copyIn(patch.suspendedState) : undefined;
+    const resumeData = patch.resumeData !== undefined ? copyIn(patch.resumeData) : undefined;
+    const metrics = patch.metrics !== undefined ? copyIn(patch.metrics) : undefined;
+    const now = this.now();
+    this.touchStage(stage);
+    if (patch.status !== undefined && patch.status !== stage.status) {
+      this.unindexStage(stage);
+      stage.status = patch.status;
+      this.indexStage(stage);
+    }
+    if (patch.attempt !== undefined) stage.attempt = patch.attempt;
+    if (patch.leaseOwner !== undefined) stage.leaseOwner = patch.leaseOwner;
+    if (patch.leaseExpiresAt !== undefined) stage.leaseExpiresAt = this.timeOrNull(patch.leaseExpiresAt);
+    if (patch.retryAt !== undefined) stage.retryAt = this.timeOrNull(patch.retryAt);
+    if (patch.startedAt !== undefined) stage.startedAt = this.timeOrNull(patch.startedAt);
+    if (patch.completedAt !== undefined) stage.completedAt = this.timeOrNull(patch.completedAt);
+    if (patch.duration !== undefined) stage.duration = patch.duration;
+    if (outputData !== undefined) stage.outputData = outputData;
+    if (suspendedState !== undefined) stage.suspendedState = suspendedState;
+    if (resumeData !== undefined) stage.resumeData = resumeData;
+    if (patch.nextPollAt !== undefined) stage.nextPollAt = this.timeOrNull(patch.nextPollAt);
+    if (patch.pollInterval !== undefined) stage.pollInterval = patch.pollInterval;
+    if (patch.maxWaitUntil !== undefined) stage.maxWaitUntil = this.timeOrNull(patch.maxWaitUntil);
+    if (metrics !== undefined) stage.metrics = metrics;
+    if (patch.errorMessage !== undefined) stage.errorMessage = patch.errorMessage;
+    stage.version++;
+    stage.updatedAt = now;
+    return this.stageOut(stage);
+  }
+
+  deleteStage(workflowRunId: string, stageId: string): void {
+    const slot = this.slots.get(workflowRunId);
+    const stage = slot?.findStage(stageId);
+    if (!slot || !stage) return;
+    const index = this.removeStage(slot, stage);
+    if (this.log !== null) this.record(UNDO_STAGE_DELETED, stage, slot, index);
+  }
+
+  getSuspendedStagesDue(now: Date, limit: number): WorkflowStageRecord[] {
+    const t = now.getTime() - this.base;
+    const due: StoredStage[] = [];
+    for (const stage of this.suspendedStages) if (stage.nextPollAt !== null && stage.nextPollAt <= t) due.push(stage);
+    due.sort((a, b) => a.nextPollAt! - b.nextPollAt!);
+    return due.slice(0, limit).map((s) => this.stageOut(s));
+  }
+
+  getStagesWithExpiredLease(now: Date, limit: number): WorkflowStageRecord[] {
+    const t = now.getTime() - this.base;
+    const result: WorkflowStageRecord[] = [];
+    for (const stage of this.runningStages) {
+      if (result.length >= limit) break;
+      if (stage.leaseExpiresAt !== null && stage.leaseExpiresAt <= t) result.push(this.stageOut(stage));
+    }
+    return result;
+  }
+
+  // Logs ----------------------------------------------------------------------------------------
+
+  createLogs(logs: CreateLogInput[]): void {
+    if (logs.length === 0) return;
+    const metadata = logs.map((log) => copyIn(log.metadata ?? null));
+    const now = this.now();
+    for (let i = 0; i < logs.length; i++) {
+      const log = logs[i]!;
+      const slot = this.slotFor(log.workflowRunId);
+      const list = slot.logs ?? (slot.logs = []);
+      if (this.log !== null) this.record(UNDO_LOGS_APPENDED, slot, list.length, undefined);
+      list.push(new StoredLog(randomUUID(), now, log.stageId ?? null, log.level, log.message, metadata[i]!));
+    }
+  }
+
+  getLogsByRun(workflowRunId: string, options: { limit?: number } = {}): WorkflowLogRecord[] {
+    const list = this.slots.get(workflowRunId)?.logs;
+    if (!list) return [];
+    return list.slice(0, options.limit ?? list.length).map((l) => ({
+      id: l.id,
+      createdAt: this.date(l.createdAt),
+      workflowRunId,
+      stageId: l.stageId,
+      level: l.level,
+      message: l.message,
+      metadata: copyOut(l.metadata),
+    }));
+  }
+
+  // Outbox --------------------------------------------------------------------------------------
+
+  private eventOut(slot: RunSlot, index: number, event: StoredEvent): OutboxRecord {
+    const sequence = index + 1;
+    return {
+      id: `${slot.id}:${sequence}`,
+      workflowRunId: slot.id,
+      sequence,
+      eventType: event.eventType,
+      payload: copyOut(event.payload),
+      causationId: event.causationId,
+      occurredAt: this.date(event.occurredAt),
+      publishedAt: this.dateOrNull(event.publishedAt),
+      retryCount: event.retryCount,
+      dlqAt: this.dateOrNull(event.dlqAt),
+    };
+  }
+
+  private syncPending(slot: RunSlot): void {
+    if (slot.pending > 0) this.runsWithPendingEvents.add(slot);
+    else this.runsWithPendingEvents.delete(slot);
+  }
+
+  /** Sets an event's delivery fields and keeps the pending count, pending runs and dead letters in step. */
+  private setEventState(slot: RunSlot, index: number, publishedAt: number | null, retryCount: number, dlqAt: number | null): void {
+    const event = slot.events[index]!;
+    const wasPending = event.pending;
+    const wasDead = event.dlqAt !== null;
+    event.publishedAt = publishedAt;
+    event.retryCount = retryCount;
+    event.dlqAt = dlqAt;
+    const isPending = event.pending;
+    if (wasPending !== isPending) {
+      slot.pending += isPending ? 1 : -1;
+      if (isPending && index < slot.scanFrom) slot.scanFrom = index;
+      this.syncPending(slot);
+    }
+    if (wasDead !== (dlqAt !== null)) {
+      if (dlqAt !== null) this.deadLettered.set(event, slot);
+      else this.deadLettered.delete(event);
+    }
+  }
+
+  /** Looks up every key before anything changes, so a missing event changes nothing. */
+  private eventSlots(keys: readonly OutboxEventKey[]): RunSlot[] {
+    const slots: RunSlot[] = new Array(keys.length);
+    let last: RunSlot | undefined;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const slot = last && last.id === key.workflowRunId ? last : this.slots.get(key.workflowRunId);
+      if (!slot || !(key.sequence >= 1 && key.sequence <= slot.events.length) || !Number.isInteger(key.sequence)) {
+        throw new PersistenceConflictError(`Outbox event ${key.workflowRunId}:${key.sequence} does not exist`);
+      }
+      slots[i] = last = slot;
+    }
+    return slots;
+  }
+
+  private changeEvent(slot: RunSlot, index: number, publishedAt: number | null, retryCount: number, dlqAt: number | null): void {
+    if (this.log !== null) {
+      const e = slot.events[index]!;
+      this.record(UNDO_EVENT_CHANGED, slot, index, new StoredEvent(e.eventType, e.payload, e.causationId, e.occurredAt, e.publishedAt, e.retryCount, e.dlqAt));
+    }
+    this.setEventState(slot, index, publishedAt, retryCount, dlqAt);
+  }
+
+  appendOutboxEvents(inputs: CreateOutboxEventInput[]): OutboxRecord[] {
+    // Every run must exist before anything is written, so a failed append writes nothing.
+    const count = inputs.length;
+    for (let i = 0; i < count; i++) {
+      const runId = inputs[i]!.workflowRunId;
+      if (!this.runs.has(runId)) throw new PersistenceConflictError(`Run ${runId} does not exist`);
+    }
+    const written: OutboxRecord[] = new Array(count);
+    let appended = 0;
+    try {
+      for (let i = 0; i < count; i++) {
+        const input = inputs[i]!;
+        const slot = this.runs.get(input.workflowRunId)!.slot;
+        const payload = copyIn(input.payload);
+        // Events of one command share their causation id: store it once.
+        let causationId = input.causationId;
+        if (causationId === slot.lastCausationId) causationId = slot.lastCausationId;
+        else slot.lastCausationId = causationId = intern(causationId);
+        const event = new StoredEvent(input.eventType, payload, causationId, this.time(input.occurredAt), null, 0, null);
+        const events = slot.events;
+        if (this.log !== null) this.record(UNDO_EVENTS_APPENDED, slot, events.length, undefined);
+        events.push(event);
+        appended++;
+        slot.pending++;
+        this.runsWithPendingEvents.add(slot);
+        written[i] = this.eventOut(slot, events.length - 1, event);
+      }
+    } catch (error) {
+      // Only a payload that cannot be copied gets here: take back what this call appended.
+      for (let j = appended - 1; j >= 0; j--) {
+        const slot = this.runs.get(inputs[j]!.workflowRunId)!.slot;
+        slot.events.pop();
+        slot.pending--;
+        this.syncPending(slot);
+        if (this.log !== null) this.log.length -= 4;
+      }
+      throw error;
+    }
+    return written;
+  }
+
+  getUnpublishedOutboxEvents(limit: number): OutboxRecord[] {
+    const result: OutboxRecord[] = [];
+    if (limit <= 0) return result;
+    for (const slot of this.runsWithPendingEvents) {
+      const events = slot.events;
+      let i = slot.scanFrom;
+      while (i < events.length && !events[i]!.pending) i++;
+      slot.scanFrom = i;
+      for (; i < events.length; i++) {
+        const event = events[i]!;
+        if (!event.pending) continue;
+        result.push(this.eventOut(slot, i, event));
+        if (result.length >= limit) return result;
+      }
+    }
+    return result;
+  }
+
+  getOutboxEventsByRun(workflowRunId: string, options: { afterSequence?: number; limit?: number } = {}): OutboxRecord[] {
+    const slot = this.slots.get(workflowRunId);
+    if (!slot) return [];
+    const events = slot.events;
+    const after = Math.max(0, options.afterSequence ?? 0);
+    const end = Math.min(events.length, after + (options.limit ?? events.length));
+    const result: OutboxRecord[] = [];
+    for (let i = after; i < end; i++) result.push(this.eventOut(slot, i, events[i]!));
+    return result;
+  }
+
+  markOutboxEventsPublished(keys: OutboxEventKey[], publishedAt: Date): void {
+    const slots = this.eventSlots(keys);
+    const at = this.time(publishedAt);
+    for (let i = 0; i < keys.length; i++) {
+      const slot = slots[i]!;
+      const index = keys[i]!.sequence - 1;
+      const event = slot.events[index]!;
+      this.changeEvent(slot, index, at, event.retryCount, event.dlqAt);
+    }
+  }
+
+  incrementOutboxRetryCount(key: OutboxEventKey): number {
+    const slot = this.eventSlots([key])[0]!;
+    const index = key.sequence - 1;
+    const event = slot.events[index]!;
+    this.changeEvent(slot, index, event.publishedAt, event.retryCount + 1, event.dlqAt);
+    return event.retryCount;
+  }
+
+  moveOutboxEventToDLQ(key: OutboxEventKey, at: Date): void {
+    const slot = this.eventSlots([key])[0]!;
+    const index = key.sequence - 1;
+    const event = slot.events[index]!;
+    this.changeEvent(slot, index, event.publishedAt, event.retryCount, this.time(at));
+  }
+
+  getDLQOutboxEvents(limit: number): OutboxRecord[] {
+    const result: OutboxRecord[] = [];
+    for (const [event, slot] of this.deadLettered) {
+      if (result.length >= limit) break;
+      result.push(this.eventOut(slot, slot.events.indexOf(event), event));
+    }
+    return result;
+  }
+
+  replayDLQOutboxEvents(keys: OutboxEventKey[]): void {
+    const slots = this.eventSlots(keys);
+    for (let i = 0; i < keys.length; i++) this.changeEvent(slots[i]!, keys[i]!.sequence - 1, null, 0, null);
+  }
+
+  // Idempotency and locks -----------------------------------------------------------------------
+
+  private idempotencyOf(commandType: string): Map<string, StoredIdempotency> {
+    let map = this.idempotency.get(commandType);
+    if (!map) this.idempotency.set(commandType, (map = new Map()));
+    return map;
+  }
+
+  private writeIdempotency(map: Map<string, StoredIdempotency>, key: string, next: StoredIdempotency | undefined): void {
+    if (this.log !== null) this.record(UNDO_IDEMPOTENCY, map, key, map.get(key));
+    if (next) map.set(key, next);
+    else map.delete(key);
+  }
+
+  acquireIdempotencyKey(key: string, commandType: string, options: { now: Date; staleAfterMs: number }): IdempotencyAcquireResult {
+    const map = this.idempotencyOf(commandType);
+    const existing = map.get(key);
+    if (existing?.completed) return { status: "completed", result: existing.result };
+    const now = this.time(options.now);
+    if (existing && now - existing.createdAt < options.staleAfterMs) {
+      return { status: "in_progress", since: this.date(existing.createdAt) };
+    }
+    this.writeIdempotency(map, key, new StoredIdempotency(false, null, now));
+    return { status: "acquired" };
+  }
+
+  completeIdempotencyKey(key: string, commandType: string, result: unknown): void {
+    const map = this.idempotencyOf(commandType);
+    const existing = map.get(key);
+    this.writeIdempotency(map, key, new StoredIdempotency(true, result, existing ? existing.createdAt : this.now()));
+  }
+
+  releaseIdempotencyKey(key: string, commandType: string): void {
+    const map = this.idempotency.get(commandType);
+    if (map?.has(key)) this.writeIdempotency(map, key, undefined);
+  }
+
+  tryAcquireLock(name: string, owner: string, options: { now: Date; ttlMs: number }): boolean {
+    const lock = this.locks.get(name);
+    const now = options.now.getTime();
+    if (lock && lock.owner !== owner && lock.expiresAt > now) return false;
+    if (this.log !== null) this.record(UNDO_LOCK, name, lock, undefined);
+    this.locks.set(name, new Lock(owner, now + options.ttlMs));
+    return true;
+  }
+
+  releaseLock(name: string, owner: string): void {
+    const lock = this.locks.get(name);
+    if (lock?.owner !== owner) return;
+    if (this.log !== null) this.record(UNDO_LOCK, name, lock, undefined);
+    this.locks.delete(name);
+  }
+}
