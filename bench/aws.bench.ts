@@ -151,6 +151,9 @@ async function startPutEventsEndpoint(): Promise<{ endpoint: string; close(): Pr
 
 // Scenario --------------------------------------------------------------------------------------
 
+/** Jobs each node-host worker runs at once. */
+const CONCURRENCY = 8;
+
 interface ScenarioResult {
   name: string;
   runs: number;
@@ -186,7 +189,8 @@ async function runScenario(
   const persistence = createDynamoWorkflowPersistence({ client: env.clients.document, tableName: env.tableName, blobStore });
   const registry = { getWorkflow: (id: string) => (id === workflow.id ? workflow : undefined) };
   const workers = [1, 2].map((n) => {
-    const transport = createSqsJobTransport({ client: env.clients.sqs, queueUrls: env.queueUrls, waitTimeSeconds: 1 });
+    // maxInFlight = the host's concurrency: one receive fetches a message for every free slot.
+    const transport = createSqsJobTransport({ client: env.clients.sqs, queueUrls: env.queueUrls, waitTimeSeconds: 1, maxInFlight: CONCURRENCY });
     const kernel = createKernel({
       persistence,
       blobStore,
@@ -201,7 +205,7 @@ async function runScenario(
       kernel,
       jobTransport: transport,
       workerId: `bench-${n}`,
-      concurrency: 8,
+      concurrency: CONCURRENCY,
       jobPollIntervalMs: 5,
       orchestrationIntervalMs: 60_000,
       handleSignals: false,

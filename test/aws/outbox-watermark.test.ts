@@ -130,4 +130,24 @@ describe("DynamoDB outbox watermark", () => {
     expect(await unpublished(run.id)).toEqual([]);
     expect(await inIndex(run.id)).toBe(false);
   });
+
+  it("stores a completed run's output once, in its workflow:completed event, and reads it back through the run", async () => {
+    const { clock, persistence, createRun } = setup();
+    const run = await createRun();
+    const output = { items: Array.from({ length: 20 }, (_, i) => ({ i, text: "x".repeat(100) })) };
+    await persistence.withTransaction(async (tx) => {
+      await tx.updateRun(run.id, { status: "COMPLETED", output });
+      await tx.appendOutboxEvents([{ workflowRunId: run.id, eventType: "workflow:completed", payload: { type: "workflow:completed", output }, causationId: "c", occurredAt: clock.now() }]);
+    });
+    const { Item } = await clients.document.send(new GetCommand({ TableName: tableName, Key: { pk: `RUN#${run.id}`, sk: "#RUNDATA" }, ConsistentRead: true }));
+    expect(JSON.stringify(Item?.output).length).toBeLessThan(100);
+    expect((await persistence.getRun(run.id))?.output).toEqual(output);
+    expect((await persistence.listRuns({ workflowId: "wf", limit: 1000 })).runs.find((r) => r.id === run.id)?.output).toEqual(output);
+    const [event] = await persistence.getOutboxEventsByRun(run.id);
+    expect(event.payload.output).toEqual(output);
+    // A later change of the output (a rerun) replaces the reference; the event keeps its payload.
+    await persistence.updateRun(run.id, { output: null });
+    expect((await persistence.getRun(run.id))?.output).toBeNull();
+    expect((await persistence.getOutboxEventsByRun(run.id))[0].payload.output).toEqual(output);
+  });
 });

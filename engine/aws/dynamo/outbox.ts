@@ -26,7 +26,7 @@ import { INDEX, RETENTION } from "../definitions.js";
 import { decodeEvent, iso, ttlSeconds } from "./codec.js";
 import type { Condition } from "./expression.js";
 import { batchGet, queryShards } from "./index-query.js";
-import { SK, WORK, allShards, eventKey, padSequence, runKey, runPk, shardOf } from "./keys.js";
+import { SK, WORK, allShards, eventKey, padSequence, runDataKey, runKey, runPk, shardOf } from "./keys.js";
 import type { Scope } from "./scope.js";
 import { queryPartition, type Item } from "./unit-of-work.js";
 
@@ -83,6 +83,7 @@ export async function appendOutboxEvents(scope: Scope, events: CreateOutboxEvent
     });
     runEvents.forEach(({ event, index }, i) => {
       const sequence = last + 1 + i;
+      const holdsOutput = storeRunOutputOnce(scope, runId, sequence, event);
       const item = scope.uow.create(eventKey(runId, sequence), {
         entity: "event",
         workflowRunId: runId,
@@ -91,7 +92,8 @@ export async function appendOutboxEvents(scope: Scope, events: CreateOutboxEvent
         payload: event.payload,
         causationId: event.causationId,
         occurredAt: iso(event.occurredAt),
-        expiresAt: ttlSeconds(event.occurredAt, RETENTION.eventSeconds),
+        // The event that holds the run's output lives as long as the run.
+        ...(holdsOutput ? { holdsRunOutput: true } : { expiresAt: ttlSeconds(event.occurredAt, RETENTION.eventSeconds) }),
         ...(moved && i === 0 ? { prevPub: moved } : {}),
       });
       written[index] = decodeEvent(item);
@@ -99,6 +101,30 @@ export async function appendOutboxEvents(scope: Scope, events: CreateOutboxEvent
   }
   return written;
 }
+
+/** Outputs smaller than this are not worth a reference (they fit the run's data item anyway). */
+const OUTPUT_REFERENCE_MIN_BYTES = 256;
+
+/**
+ * `workflow:completed` carries the run's output, which the same unit of work also writes to the
+ * run's `#RUNDATA` item: store it once, in the event (immutable; no TTL), and let `#RUNDATA` point
+ * to it (`RUN_OUTPUT_REF`). Saves writing the output twice (a parallel group's combined output is
+ * 20 KB: 40 WRU per run in a transaction). A later change of the run's output (a rerun) replaces
+ * the reference; the event keeps what it carried. Returns true when the event now holds the output.
+ */
+function storeRunOutputOnce(scope: Scope, runId: string, sequence: number, event: CreateOutboxEventInput): boolean {
+  const output = (event.payload as { output?: unknown } | undefined)?.output;
+  if (event.eventType !== "workflow:completed" || output === undefined || output === null) return false;
+  const data = scope.uow.pending(runDataKey(runId));
+  if (!data || data.output === undefined) return false;
+  const json = JSON.stringify(output);
+  if (json.length < OUTPUT_REFERENCE_MIN_BYTES || JSON.stringify(data.output) !== json) return false;
+  scope.uow.update(runDataKey(runId), data, { set: { output: { [RUN_OUTPUT_REF]: SK.event(sequence) } } });
+  return true;
+}
+
+/** Marker of a run output stored in an event item: `{ [RUN_OUTPUT_REF]: "EVENT#<seq>" }`. */
+export const RUN_OUTPUT_REF = "$stageflowOutputInEvent";
 
 // Reading events --------------------------------------------------------------------------------
 
@@ -360,7 +386,7 @@ export async function replayDLQOutboxEvents(scope: Scope, keys: OutboxEventKey[]
     const { workflowRunId: runId, sequence } = key;
     const item = await readEvent(scope, key);
     scope.uow.update(eventKey(runId, sequence), item, {
-      set: { expiresAt: ttlSeconds(scope.clock.now(), RETENTION.eventSeconds) },
+      set: item.holdsRunOutput ? {} : { expiresAt: ttlSeconds(scope.clock.now(), RETENTION.eventSeconds) },
       remove: ["dlqAt", "retryCount", "publishedAt", "gsi1pk", "gsi1sk"],
     });
     const run = await scope.uow.read(runKey(runId));

@@ -24,6 +24,7 @@ import {
   shardOf,
 } from "./keys.js";
 import { conditionsHoldOn, describeConditions, writeConditions, type Scope } from "./scope.js";
+import { RUN_OUTPUT_REF } from "./outbox.js";
 import type { Item } from "./unit-of-work.js";
 
 /** Work-index keys of a run: PENDING ones by priority then age, others by when they entered the status. */
@@ -74,6 +75,21 @@ export async function createRun(scope: Scope, input: CreateRunInput): Promise<Wo
   return decodeRun(createdHot, await scope.ctx.largeItems.restore(createdData));
 }
 
+/**
+ * The run's data item ready to decode: offloaded fields restored, and an output stored once in the
+ * run's `workflow:completed` event (see outbox.ts) read from there.
+ */
+async function restoreData(scope: Scope, id: string, data: Item): Promise<Item> {
+  const restored = await scope.ctx.largeItems.restore({ ...data });
+  const ref = restored.output as Record<string, unknown> | null | undefined;
+  if (ref && typeof ref === "object" && typeof ref[RUN_OUTPUT_REF] === "string") {
+    const event = await scope.uow.read({ pk: runPk(id), sk: ref[RUN_OUTPUT_REF] as string });
+    const payload = event ? ((await scope.ctx.largeItems.restore(event)).payload as { output?: unknown } | undefined) : undefined;
+    restored.output = payload?.output ?? null;
+  }
+  return restored;
+}
+
 /** The run's hot and cold items as stored (offloaded fields still markers). */
 async function readRunItems(scope: Scope, id: string): Promise<{ hot: Item; data: Item | null } | null> {
   const items = await scope.uow.query(runPk(id), SK.runPrefix);
@@ -85,7 +101,7 @@ async function readRunItems(scope: Scope, id: string): Promise<{ hot: Item; data
 export async function getRun(scope: Scope, id: string): Promise<WorkflowRunRecord | null> {
   const items = await readRunItems(scope, id);
   if (!items) return null;
-  return decodeRun(items.hot, items.data ? await scope.ctx.largeItems.restore({ ...items.data }) : null);
+  return decodeRun(items.hot, items.data ? await restoreData(scope, id, items.data) : null);
 }
 
 const HOT_FIELDS = ["status", "startedAt", "completedAt", "duration", "currentGroup", "errorMessage"] as const;
@@ -117,7 +133,7 @@ export async function updateRun(scope: Scope, id: string, patch: UpdateRunInput)
   if (patch.output !== undefined && data) {
     data = scope.uow.update(runDataKey(id), data, { set: { output: patch.output } });
   }
-  return decodeRun(updatedHot, data ? await scope.ctx.largeItems.restore({ ...data }) : null);
+  return decodeRun(updatedHot, data ? await restoreData(scope, id, data) : null);
 }
 
 /** Fetches whole runs (hot + cold items) for keys found in an index, dropping runs that vanished. */
@@ -127,7 +143,7 @@ async function loadRuns(scope: Scope, ids: readonly string[]): Promise<WorkflowR
   for (let i = 0; i < ids.length; i++) {
     const hot = items[2 * i];
     const data = items[2 * i + 1];
-    if (hot) runs.push(decodeRun(hot, data ? await scope.ctx.largeItems.restore(data) : null));
+    if (hot) runs.push(decodeRun(hot, data ? await restoreData(scope, ids[i], data) : null));
   }
   return runs;
 }

@@ -164,6 +164,12 @@ export class UnitOfWork {
     return { ...full };
   }
 
+  /** The item as this unit will write it, if this unit changes it (no read). */
+  pending(key: ItemKey): Item | null | undefined {
+    const change = this.changes.get(keyString(key));
+    return change ? (change.working ? { ...change.working } : null) : undefined;
+  }
+
   /** Writes an item whether or not it exists (for records whose rewrite is harmless). */
   put(key: ItemKey, item: Item): void {
     const id = keyString(key);

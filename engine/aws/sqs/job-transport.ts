@@ -57,6 +57,15 @@ export interface SqsJobTransportOptions {
    */
   emptyLaneRecheckMs?: number;
   /**
+   * How many jobs the caller runs at once (the node host's `concurrency`). A receive then asks SQS
+   * for as many messages as there are free slots (up to 10): jobs handed out and not yet completed,
+   * failed or suspended count as busy. The extra messages wait in this transport for the next
+   * `dequeue()`, which the host makes at once while it has free slots, so no message is held back
+   * from other workers for longer than a dequeue loop turn. Fewer receives per job; 1 means one
+   * message per receive. @default 1
+   */
+  maxInFlight?: number;
+  /**
    * Tells whether a run was cancelled, so a worker in another process drops that run's jobs.
    * `cancelByRun` on this instance is always honoured. @default none
    */
@@ -120,6 +129,9 @@ export function createSqsJobTransport(options: SqsJobTransportOptions): SqsJobTr
   /** Lane → time (ms, real) until which it counts as empty. */
   const emptyUntil = new Map<QueuePriority, number>();
   const cancelledRuns = new Set<string>();
+  const maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? 1));
+  /** Received and accepted, not handed out yet (only when a receive returned more than one). */
+  const buffered: DequeueResult[] = [];
   const arnToUrl = new Map<string, string>();
   for (const lane of QUEUE_PRIORITIES) {
     const url = options.queueUrls[lane];
@@ -220,6 +232,11 @@ export function createSqsJobTransport(options: SqsJobTransportOptions): SqsJobTr
     return toResult(jobId, message);
   }
 
+  /** Messages one receive may ask for: free slots, at most SQS's 10. */
+  function wanted(): number {
+    return Math.max(1, Math.min(10, maxInFlight - (leases.size - buffered.length)));
+  }
+
   /** One lane; the long-poll lane waits for a job only once the others were found empty. */
   async function receiveFrom(lane: QueuePriority): Promise<DequeueResult | null> {
     const queueUrl = options.queueUrls[lane];
@@ -229,7 +246,7 @@ export function createSqsJobTransport(options: SqsJobTransportOptions): SqsJobTr
         client.send(
           new ReceiveMessageCommand({
             QueueUrl: queueUrl,
-            MaxNumberOfMessages: 1,
+            MaxNumberOfMessages: wanted(),
             VisibilityTimeout: visibility,
             WaitTimeSeconds: lane === longPollLane && round === 0 ? (options.waitTimeSeconds ?? 0) : 0,
           }),
@@ -240,9 +257,10 @@ export function createSqsJobTransport(options: SqsJobTransportOptions): SqsJobTr
         return null;
       }
       emptyUntil.delete(lane);
-      for (const raw of Messages) {
-        const job = await accept(queueUrl, raw);
-        if (job) return job;
+      const accepted = (await Promise.all(Messages.map((raw) => accept(queueUrl, raw)))).filter((job): job is DequeueResult => job !== null);
+      if (accepted.length) {
+        buffered.push(...accepted.slice(1));
+        return accepted[0];
       }
     }
     return null;
@@ -292,6 +310,8 @@ export function createSqsJobTransport(options: SqsJobTransportOptions): SqsJobTr
     },
 
     async dequeue() {
+      const ready = buffered.shift();
+      if (ready) return ready;
       for (const lane of QUEUE_PRIORITIES) {
         if ((emptyUntil.get(lane) ?? 0) > Date.now()) continue;
         const job = await receiveFrom(lane);
@@ -341,6 +361,7 @@ export function createSqsJobTransport(options: SqsJobTransportOptions): SqsJobTr
     async cancelByRun(workflowRunId) {
       cancelledRuns.add(workflowRunId);
       let dropped = 0;
+      for (let i = buffered.length - 1; i >= 0; i--) if (buffered[i].workflowRunId === workflowRunId) buffered.splice(i, 1);
       for (const [jobId, lease] of leases) {
         if (lease.message.workflowRunId === workflowRunId) {
           leases.delete(jobId);
