@@ -1,5 +1,13 @@
-/** Minimal binary heap; `before(a, b)` is true when a must come out first. */
-export class BinaryHeap<T> {
+/** An item that knows its position in the heap holding it (-1 when in none), so it can be removed in O(log n). */
+export interface HeapItem {
+  heapIndex: number;
+}
+
+/**
+ * Minimal binary heap of items that record their own position; `before(a, b)` is true when a
+ * must come out first. Removal of any item is O(log n), so a queue needs no stale entries.
+ */
+export class BinaryHeap<T extends HeapItem> {
   private readonly items: T[] = [];
 
   constructor(private readonly before: (a: T, b: T) => boolean) {}
@@ -13,35 +21,68 @@ export class BinaryHeap<T> {
   }
 
   push(item: T): void {
-    const items = this.items;
-    items.push(item);
-    let i = items.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.before(items[i]!, items[parent]!)) break;
-      [items[i], items[parent]] = [items[parent]!, items[i]!];
-      i = parent;
-    }
+    const i = this.items.length;
+    this.items.push(item);
+    item.heapIndex = i;
+    this.up(i);
   }
 
   pop(): T | undefined {
     const items = this.items;
-    const top = items[0];
-    const last = items.pop();
-    if (items.length > 0 && last !== undefined) {
-      items[0] = last;
-      let i = 0;
-      for (;;) {
-        const left = 2 * i + 1;
-        const right = left + 1;
-        let best = i;
-        if (left < items.length && this.before(items[left]!, items[best]!)) best = left;
-        if (right < items.length && this.before(items[right]!, items[best]!)) best = right;
-        if (best === i) break;
-        [items[i], items[best]] = [items[best]!, items[i]!];
-        i = best;
-      }
-    }
+    if (items.length === 0) return undefined;
+    const top = items[0]!;
+    this.removeAt(0);
     return top;
+  }
+
+  /** Removes an item this heap holds. */
+  remove(item: T): void {
+    const i = item.heapIndex;
+    if (i >= 0 && this.items[i] === item) this.removeAt(i);
+  }
+
+  private removeAt(i: number): void {
+    const items = this.items;
+    const removed = items[i]!;
+    const last = items.pop()!;
+    removed.heapIndex = -1;
+    if (last === removed) return;
+    items[i] = last;
+    last.heapIndex = i;
+    if (i > 0 && this.before(last, items[(i - 1) >> 1]!)) this.up(i);
+    else this.down(i);
+  }
+
+  private up(i: number): void {
+    const items = this.items;
+    const item = items[i]!;
+    while (i > 0) {
+      const parentIndex = (i - 1) >> 1;
+      const parent = items[parentIndex]!;
+      if (!this.before(item, parent)) break;
+      items[i] = parent;
+      parent.heapIndex = i;
+      i = parentIndex;
+    }
+    items[i] = item;
+    item.heapIndex = i;
+  }
+
+  private down(i: number): void {
+    const items = this.items;
+    const length = items.length;
+    const item = items[i]!;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= length) break;
+      const right = left + 1;
+      const child = right < length && this.before(items[right]!, items[left]!) ? right : left;
+      if (!this.before(items[child]!, item)) break;
+      items[i] = items[child]!;
+      items[i]!.heapIndex = i;
+      i = child;
+    }
+    items[i] = item;
+    item.heapIndex = i;
   }
 }

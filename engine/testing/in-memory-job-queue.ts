@@ -1,32 +1,41 @@
 import type { Clock, DequeueResult, EnqueueJobInput, JobRecord, JobTransport } from "../kernel/ports.js";
-import { BinaryHeap } from "./binary-heap.js";
+import { BinaryHeap, type HeapItem } from "./binary-heap.js";
 import { systemClock } from "../kernel/system-clock.js";
 
+const READY = 0;
+const SCHEDULED = 1;
+const LEASED = 2;
+type JobState = typeof READY | typeof SCHEDULED | typeof LEASED;
 
-interface QueuedJob {
-  id: string;
-  workflowRunId: string;
-  workflowId: string;
-  stageId: string;
-  priority: number;
-  attempt: number;
-  deliveries: number;
-  payload: Record<string, unknown>;
-  createdAt: Date;
-  /** Insertion order: breaks priority ties by age even within one millisecond. */
-  seq: number;
-  state: "READY" | "SCHEDULED" | "LEASED";
-  visibleAt: number;
-  workerId: string | null;
-  lockedAt: Date | null;
-  /** Bumped whenever the job leaves a heap position; stale heap entries are skipped. */
-  generation: number;
-  lastError: string | null;
-}
+/** A job from enqueue until it is completed, dropped or cancelled; nothing is kept after that. */
+class QueuedJob implements HeapItem {
+  /** Position in the ready or scheduled heap, -1 while leased. */
+  heapIndex = -1;
+  state: JobState = READY;
+  deliveries = 0;
+  workerId: string | null = null;
+  /** Epoch ms of the lease (or its last heartbeat); NaN when not leased. */
+  lockedAt = NaN;
+  lastError: string | null = null;
+  /** The run's other jobs, newest first: cancelling a run needs no Set per run. */
+  newerInRun: QueuedJob | null = null;
+  olderInRun: QueuedJob | null = null;
 
-interface HeapEntry {
-  job: QueuedJob;
-  generation: number;
+  constructor(
+    readonly id: string,
+    readonly workflowRunId: string,
+    readonly workflowId: string,
+    readonly stageId: string,
+    readonly priority: number,
+    readonly attempt: number,
+    readonly payload: Record<string, unknown>,
+    /** Epoch ms. */
+    readonly createdAt: number,
+    /** Insertion order: breaks priority ties by age even within one millisecond. */
+    readonly seq: number,
+    /** Epoch ms before which the job is not delivered (0: at once). */
+    public visibleAt: number,
+  ) {}
 }
 
 export interface InMemoryJobQueueOptions {
@@ -40,18 +49,21 @@ export function jobIdFor(job: Pick<EnqueueJobInput, "workflowRunId" | "stageId" 
   return `${job.workflowRunId}:${job.stageId}:${job.attempt}`;
 }
 
+const readyBefore = (a: QueuedJob, b: QueuedJob): boolean => (a.priority !== b.priority ? a.priority > b.priority : a.seq < b.seq);
+const scheduledBefore = (a: QueuedJob, b: QueuedJob): boolean => a.visibleAt < b.visibleAt;
+
 /**
  * Job queue in memory: priority first, then age; scheduled jobs wait in a time-ordered heap;
- * leases, stale-lease release and cancellation by run. Every operation is O(log n).
+ * leases, stale-lease release and cancellation by run. Every operation is O(log n), and a job
+ * leaves every structure once it is completed.
  */
 export class InMemoryJobQueue implements JobTransport {
   private readonly jobs = new Map<string, QueuedJob>();
-  private readonly byRun = new Map<string, Set<string>>();
-  private readonly leased = new Set<string>();
-  private readonly ready = new BinaryHeap<HeapEntry>(
-    (a, b) => (a.job.priority !== b.job.priority ? a.job.priority > b.job.priority : a.job.seq < b.job.seq),
-  );
-  private readonly scheduled = new BinaryHeap<HeapEntry>((a, b) => a.job.visibleAt < b.job.visibleAt);
+  /** Newest job of each run with jobs; the rest hang off it. */
+  private readonly byRun = new Map<string, QueuedJob>();
+  private readonly leased = new Set<QueuedJob>();
+  private readonly ready = new BinaryHeap<QueuedJob>(readyBefore);
+  private readonly scheduled = new BinaryHeap<QueuedJob>(scheduledBefore);
   private readonly listeners = new Set<() => void>();
   private readonly clock: Clock;
   private readonly maxDeliveries: number;
@@ -68,108 +80,122 @@ export class InMemoryJobQueue implements JobTransport {
     return () => this.listeners.delete(listener);
   }
 
+  private now(): number {
+    return this.clock.now().getTime();
+  }
+
+  /** Puts a job that is in no heap into the ready or the scheduled one. */
   private place(job: QueuedJob): void {
-    job.generation++;
-    const entry = { job, generation: job.generation };
-    if (job.visibleAt > this.clock.now().getTime()) {
-      job.state = "SCHEDULED";
-      this.scheduled.push(entry);
+    if (job.visibleAt > 0 && job.visibleAt > this.now()) {
+      job.state = SCHEDULED;
+      this.scheduled.push(job);
     } else {
-      job.state = "READY";
-      this.ready.push(entry);
-      for (const listener of this.listeners) listener();
+      job.state = READY;
+      this.ready.push(job);
+      if (this.listeners.size > 0) for (const listener of this.listeners) listener();
     }
+  }
+
+  /** Takes a job out of whichever heap or lease it is in. */
+  private detach(job: QueuedJob): void {
+    if (job.state === LEASED) {
+      this.leased.delete(job);
+      job.workerId = null;
+      job.lockedAt = NaN;
+    } else if (job.state === READY) this.ready.remove(job);
+    else this.scheduled.remove(job);
+  }
+
+  private add(input: EnqueueJobInput, id: string): void {
+    const job = new QueuedJob(
+      id,
+      input.workflowRunId,
+      input.workflowId,
+      input.stageId,
+      input.priority ?? 5,
+      input.attempt,
+      input.payload ?? {},
+      this.now(),
+      this.seq++,
+      input.scheduledFor ? input.scheduledFor.getTime() : 0,
+    );
+    this.jobs.set(id, job);
+    const newest = this.byRun.get(job.workflowRunId);
+    if (newest) {
+      newest.newerInRun = job;
+      job.olderInRun = newest;
+    }
+    this.byRun.set(job.workflowRunId, job);
+    this.place(job);
   }
 
   async enqueue(input: EnqueueJobInput): Promise<string> {
     const id = jobIdFor(input);
-    if (this.jobs.has(id)) return id;
-    const job: QueuedJob = {
-      id,
-      workflowRunId: input.workflowRunId,
-      workflowId: input.workflowId,
-      stageId: input.stageId,
-      priority: input.priority ?? 5,
-      attempt: input.attempt,
-      deliveries: 0,
-      payload: input.payload ?? {},
-      createdAt: this.clock.now(),
-      seq: this.seq++,
-      state: "READY",
-      visibleAt: input.scheduledFor?.getTime() ?? 0,
-      workerId: null,
-      lockedAt: null,
-      generation: 0,
-      lastError: null,
-    };
-    this.jobs.set(id, job);
-    let runJobs = this.byRun.get(job.workflowRunId);
-    if (!runJobs) this.byRun.set(job.workflowRunId, (runJobs = new Set()));
-    runJobs.add(id);
-    this.place(job);
+    if (!this.jobs.has(id)) this.add(input, id);
     return id;
   }
 
-  async enqueueParallel(jobs: EnqueueJobInput[]): Promise<string[]> {
-    const ids: string[] = [];
-    for (const job of jobs) ids.push(await this.enqueue(job));
+  async enqueueParallel(inputs: EnqueueJobInput[]): Promise<string[]> {
+    const ids: string[] = new Array(inputs.length);
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i]!;
+      const id = jobIdFor(input);
+      if (!this.jobs.has(id)) this.add(input, id);
+      ids[i] = id;
+    }
     return ids;
   }
 
   private promoteDueJobs(): void {
-    const now = this.clock.now().getTime();
-    for (let top = this.scheduled.peek(); top && top.job.visibleAt <= now; top = this.scheduled.peek()) {
+    if (this.scheduled.size === 0) return;
+    const now = this.now();
+    for (let top = this.scheduled.peek(); top && top.visibleAt <= now; top = this.scheduled.peek()) {
       this.scheduled.pop();
-      if (top.generation === top.job.generation && this.jobs.has(top.job.id)) this.place(top.job);
+      this.place(top);
     }
   }
 
   async dequeue(workerId = "worker"): Promise<DequeueResult | null> {
     this.promoteDueJobs();
-    for (let entry = this.ready.pop(); entry; entry = this.ready.pop()) {
-      const job = entry.job;
-      if (entry.generation !== job.generation || !this.jobs.has(job.id)) continue;
-      job.generation++;
-      job.state = "LEASED";
-      job.workerId = workerId;
-      job.lockedAt = this.clock.now();
-      job.deliveries++;
-      this.leased.add(job.id);
-      return {
-        jobId: job.id,
-        workflowRunId: job.workflowRunId,
-        workflowId: job.workflowId,
-        stageId: job.stageId,
-        priority: job.priority,
-        attempt: job.attempt,
-        maxAttempts: this.maxDeliveries,
-        payload: job.payload,
-      };
-    }
-    return null;
+    const job = this.ready.pop();
+    if (!job) return null;
+    job.state = LEASED;
+    job.workerId = workerId;
+    job.lockedAt = this.now();
+    job.deliveries++;
+    this.leased.add(job);
+    return {
+      jobId: job.id,
+      workflowRunId: job.workflowRunId,
+      workflowId: job.workflowId,
+      stageId: job.stageId,
+      priority: job.priority,
+      attempt: job.attempt,
+      maxAttempts: this.maxDeliveries,
+      payload: job.payload,
+    };
   }
 
-  private remove(jobId: string): void {
-    const job = this.jobs.get(jobId);
-    if (!job) return;
-    this.jobs.delete(jobId);
-    this.leased.delete(jobId);
-    job.generation++;
-    const runJobs = this.byRun.get(job.workflowRunId);
-    runJobs?.delete(jobId);
-    if (runJobs?.size === 0) this.byRun.delete(job.workflowRunId);
+  private remove(job: QueuedJob): void {
+    this.jobs.delete(job.id);
+    this.detach(job);
+    const { newerInRun: newer, olderInRun: older } = job;
+    if (newer) newer.olderInRun = older;
+    else if (older) this.byRun.set(job.workflowRunId, older);
+    else this.byRun.delete(job.workflowRunId);
+    if (older) older.newerInRun = newer;
+    job.newerInRun = job.olderInRun = null;
   }
 
   async complete(jobId: string): Promise<void> {
-    this.remove(jobId);
+    const job = this.jobs.get(jobId);
+    if (job) this.remove(job);
   }
 
   async suspend(jobId: string, nextPollAt: Date): Promise<void> {
     const job = this.jobs.get(jobId);
     if (!job) return;
-    this.leased.delete(jobId);
-    job.workerId = null;
-    job.lockedAt = null;
+    this.detach(job);
     job.visibleAt = nextPollAt.getTime();
     this.place(job);
   }
@@ -179,30 +205,25 @@ export class InMemoryJobQueue implements JobTransport {
     if (!job) return;
     job.lastError = error;
     if (!shouldRetry || job.deliveries >= this.maxDeliveries) {
-      this.remove(jobId);
+      this.remove(job);
       return;
     }
-    this.leased.delete(jobId);
-    job.workerId = null;
-    job.lockedAt = null;
+    this.detach(job);
     job.visibleAt = 0;
     this.place(job);
   }
 
   async touchJob(jobId: string): Promise<void> {
     const job = this.jobs.get(jobId);
-    if (job?.state === "LEASED") job.lockedAt = this.clock.now();
+    if (job?.state === LEASED) job.lockedAt = this.now();
   }
 
   async releaseStaleJobs(staleThresholdMs = 60_000): Promise<number> {
-    const cutoff = this.clock.now().getTime() - staleThresholdMs;
+    const cutoff = this.now() - staleThresholdMs;
     let released = 0;
-    for (const id of [...this.leased]) {
-      const job = this.jobs.get(id)!;
-      if (job.lockedAt && job.lockedAt.getTime() <= cutoff) {
-        this.leased.delete(id);
-        job.workerId = null;
-        job.lockedAt = null;
+    for (const job of [...this.leased]) {
+      if (job.lockedAt <= cutoff) {
+        this.detach(job);
         job.visibleAt = 0;
         this.place(job);
         released++;
@@ -212,28 +233,35 @@ export class InMemoryJobQueue implements JobTransport {
   }
 
   async cancelByRun(workflowRunId: string): Promise<number> {
-    const ids = [...(this.byRun.get(workflowRunId) ?? [])];
-    for (const id of ids) this.remove(id);
-    return ids.length;
+    let cancelled = 0;
+    for (let job = this.byRun.get(workflowRunId); job; job = this.byRun.get(workflowRunId)) {
+      this.remove(job);
+      cancelled++;
+    }
+    return cancelled;
   }
 
   async getJobsByWorkflowRun(workflowRunId: string): Promise<JobRecord[]> {
-    return [...(this.byRun.get(workflowRunId) ?? [])].map((id) => {
-      const job = this.jobs.get(id)!;
-      return {
+    const records: JobRecord[] = [];
+    // Oldest first, as enqueued.
+    let job: QueuedJob | null = this.byRun.get(workflowRunId) ?? null;
+    while (job?.olderInRun) job = job.olderInRun;
+    for (; job; job = job.newerInRun) {
+      records.push({
         id: job.id,
         workflowRunId: job.workflowRunId,
         workflowId: job.workflowId,
         stageId: job.stageId,
-        status: job.state === "LEASED" ? "RUNNING" : job.state === "SCHEDULED" ? "SUSPENDED" : "PENDING",
+        status: job.state === LEASED ? "RUNNING" : job.state === SCHEDULED ? "SUSPENDED" : "PENDING",
         priority: job.priority,
         attempt: job.attempt,
         workerId: job.workerId,
-        lockedAt: job.lockedAt,
-        nextPollAt: job.state === "SCHEDULED" ? new Date(job.visibleAt) : null,
-        createdAt: job.createdAt,
-      };
-    });
+        lockedAt: job.lockedAt === job.lockedAt ? new Date(job.lockedAt) : null,
+        nextPollAt: job.state === SCHEDULED ? new Date(job.visibleAt) : null,
+        createdAt: new Date(job.createdAt),
+      });
+    }
+    return records;
   }
 
   /** Jobs queued, scheduled or leased. */

@@ -70,6 +70,8 @@ function copyPlain(value: unknown, depth: number, store: boolean): unknown {
 
 function copy<T>(value: T, store: boolean): T {
   if (value === null || typeof value !== "object") return value;
+  if ((value as unknown) === EMPTY_OBJECT) return {} as T;
+  if ((value as unknown) === EMPTY_ARRAY) return [] as T;
   try {
     return copyPlain(value, 0, store) as T;
   } catch (error) {
