@@ -5,7 +5,12 @@ import type { CreateOutboxEventInput } from "../records.js";
 
 const noop = (): void => undefined;
 
-/** Writes events to the outbox inside the caller's transaction, stamped with the kernel's clock. */
+/**
+ * Writes events to the outbox inside the caller's transaction, stamped with the kernel's clock.
+ * The event objects become the payloads (run id and timestamp added in place): callers pass
+ * fresh literals, and the persistence copies what it stores, so a second copy here would only
+ * add garbage on the hot path.
+ */
 export function recordEvents(
   tx: Persistence,
   deps: KernelDeps,
@@ -18,13 +23,10 @@ export function recordEvents(
   const timestamp = now.toISOString();
   const records: CreateOutboxEventInput[] = new Array(events.length);
   for (let i = 0; i < events.length; i++) {
-    const event = events[i]!;
-    // Object.assign onto a fresh object rather than a spread with extra fields: the spread's
-    // copy-then-extend costs several times the allocation on this hot path.
-    const payload = Object.assign({}, event) as Record<string, unknown>;
+    const payload = events[i] as KernelEventInput & { workflowRunId: string; timestamp: string };
     payload.workflowRunId = workflowRunId;
     payload.timestamp = timestamp;
-    records[i] = { workflowRunId, eventType: event.type, payload, causationId, occurredAt: now };
+    records[i] = { workflowRunId, eventType: payload.type, payload, causationId, occurredAt: now };
   }
   return tx.appendOutboxEvents(records).then(noop);
 }
