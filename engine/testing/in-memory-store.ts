@@ -31,6 +31,7 @@ import type {
   WorkflowStageRecord,
   WriteConditions,
 } from "../kernel/records.js";
+import { TERMINAL_STATUSES } from "../core/types.js";
 import { copyIn, copyOut, intern } from "./json-copy.js";
 
 export class StoredRun {
@@ -133,7 +134,6 @@ export class StoredStage {
   errorMessage: string | null = null;
 
   constructor(
-    readonly id: string,
     now: number,
     readonly workflowRunId: string,
     readonly stageId: string,
@@ -149,7 +149,7 @@ export class StoredStage {
   }
 
   snapshot(): StoredStage {
-    const s = new StoredStage(this.id, this.createdAt, this.workflowRunId, this.stageId, this.stageName, this.stageNumber, this.executionGroup, this.status, this.attempt, this.config);
+    const s = new StoredStage(this.createdAt, this.workflowRunId, this.stageId, this.stageName, this.stageNumber, this.executionGroup, this.status, this.attempt, this.config);
     s.restore(this);
     return s;
   }
@@ -176,21 +176,22 @@ export class StoredStage {
   }
 }
 
-/** An outbox event; its run, sequence and id follow from where it is stored. */
-class StoredEvent {
+/** Delivery state of an event that has a retry count or a dead-letter mark (rare, so kept apart). */
+class EventDelivery {
   constructor(
-    readonly eventType: string,
-    readonly payload: Record<string, unknown>,
-    readonly causationId: string,
-    readonly occurredAt: number,
-    public publishedAt: number | null,
     public retryCount: number,
+    /** Epoch ms, or null. */
     public dlqAt: number | null,
   ) {}
+}
 
-  get pending(): boolean {
-    return this.publishedAt === null && this.dlqAt === null;
-  }
+/** An event's delivery fields, saved by a transaction that changes them. */
+class EventState {
+  constructor(
+    readonly publishedAt: number,
+    readonly retryCount: number,
+    readonly dlqAt: number | null,
+  ) {}
 }
 
 class StoredLog {
@@ -226,8 +227,16 @@ export class RunSlot {
   stages: StoredStage[] = [];
   /** Built once a run has many stages, so a lookup stays O(1). */
   stageMap: Map<string, StoredStage> | null = null;
-  /** Event i has sequence i + 1: numbering is gapless, so the last sequence is the length. */
-  events: StoredEvent[] = [];
+  // Outbox events, one column per field: event i has sequence i + 1 (numbering is gapless, so
+  // the last sequence is the count), its id is `<run>:<sequence>`. Columns cost 8 bytes per
+  // field and event, where an object per event would add a header and a pointer to it.
+  eventTypes: string[] = [];
+  payloads: Record<string, unknown>[] = [];
+  causationIds: string[] = [];
+  /** occurredAt of event i at 2i, publishedAt at 2i + 1 (NaN: not published), epoch ms: unboxed doubles. */
+  times: number[] = [];
+  /** Retry counts and dead-letter marks, for the few events that have one. */
+  delivery: Map<number, EventDelivery> | null = null;
   /** Events neither published nor dead-lettered. */
   pending = 0;
   /** Every event before this index is published or dead-lettered. */
@@ -237,6 +246,28 @@ export class RunSlot {
   logs: StoredLog[] | null = null;
 
   constructor(readonly id: string) {}
+
+  get eventCount(): number {
+    return this.eventTypes.length;
+  }
+
+  isPending(index: number): boolean {
+    const publishedAt = this.times[2 * index + 1]!;
+    if (publishedAt === publishedAt) return false;
+    const delivery = this.delivery;
+    return delivery === null || (delivery.get(index)?.dlqAt ?? null) === null;
+  }
+
+  /** Drops the spare capacity of every list (once a run is finished its lists rarely grow). */
+  trim(): void {
+    if (this.stages.length) this.stages = this.stages.slice();
+    if (this.eventTypes.length) {
+      this.eventTypes = this.eventTypes.slice();
+      this.payloads = this.payloads.slice();
+      this.causationIds = this.causationIds.slice();
+      this.times = this.times.slice();
+    }
+  }
 
   findStage(stageId: string): StoredStage | undefined {
     if (this.stageMap) return this.stageMap.get(stageId);
@@ -294,7 +325,8 @@ export class Store {
   runningStages = new Set<StoredStage>();
   /** Runs with at least one event neither published nor dead-lettered, in the order they got one. */
   runsWithPendingEvents = new Set<RunSlot>();
-  deadLettered = new Map<StoredEvent, RunSlot>();
+  /** Dead-lettered events by id, in the order they were dead-lettered. */
+  deadLettered = new Map<string, RunSlot>();
   idempotency = new Map<string, Map<string, StoredIdempotency>>();
   locks = new Map<string, Lock>();
 
@@ -390,21 +422,11 @@ export class Store {
         this.indexStage(stage);
         break;
       }
-      case UNDO_EVENTS_APPENDED: {
-        const slot = a as RunSlot;
-        const length = b as number;
-        for (let i = slot.events.length - 1; i >= length; i--) {
-          const event = slot.events[i]!;
-          if (event.pending) slot.pending--;
-          if (event.dlqAt !== null) this.deadLettered.delete(event);
-        }
-        slot.events.length = length;
-        if (slot.scanFrom > length) slot.scanFrom = length;
-        this.syncPending(slot);
+      case UNDO_EVENTS_APPENDED:
+        this.truncateEvents(a as RunSlot, b as number);
         break;
-      }
       case UNDO_EVENT_CHANGED: {
-        const before = c as StoredEvent;
+        const before = c as EventState;
         this.setEventState(a as RunSlot, b as number, before.publishedAt, before.retryCount, before.dlqAt);
         break;
       }
@@ -471,7 +493,7 @@ export class Store {
       priority: run.priority,
       metadata: copyOut(run.metadata),
       currentGroup: run.currentGroup,
-      lastEventSeq: run.slot.events.length,
+      lastEventSeq: run.slot.eventCount,
       errorMessage: run.errorMessage,
     };
   }
@@ -527,6 +549,8 @@ export class Store {
       this.runsByStatus.get(run.status)?.delete(run);
       run.status = patch.status;
       indexAdd(this.runsByStatus, run.status, run);
+      // A finished run's lists keep no spare capacity.
+      if (TERMINAL_STATUSES.has(run.status)) run.slot.trim();
     }
     if (patch.startedAt !== undefined) run.startedAt = this.timeOrNull(patch.startedAt);
     if (patch.completedAt !== undefined) run.completedAt = this.timeOrNull(patch.completedAt);
@@ -627,7 +651,8 @@ export class Store {
 
   stageOut(stage: StoredStage): WorkflowStageRecord {
     return {
-      id: stage.id,
+      // Made on read rather than kept: a stored id would cost 64 bytes per stage.
+      id: `${stage.workflowRunId}:${stage.stageId}`,
       createdAt: this.date(stage.createdAt),
       updatedAt: this.date(stage.updatedAt),
       version: stage.version,
@@ -665,7 +690,6 @@ export class Store {
     const config = copyIn(input.config ?? null);
     const slot = existing ?? this.slotFor(runId);
     const stage = new StoredStage(
-      `${runId}:${input.stageId}`,
       this.now(),
       runId,
       input.stageId,
@@ -794,19 +818,22 @@ export class Store {
 
   // Outbox --------------------------------------------------------------------------------------
 
-  private eventOut(slot: RunSlot, index: number, event: StoredEvent): OutboxRecord {
+  private eventOut(slot: RunSlot, index: number): OutboxRecord {
     const sequence = index + 1;
+    const publishedAt = slot.times[2 * index + 1]!;
+    const delivery = slot.delivery?.get(index);
+    const dlqAt = delivery ? delivery.dlqAt : null;
     return {
       id: `${slot.id}:${sequence}`,
       workflowRunId: slot.id,
       sequence,
-      eventType: event.eventType,
-      payload: copyOut(event.payload),
-      causationId: event.causationId,
-      occurredAt: this.date(event.occurredAt),
-      publishedAt: this.dateOrNull(event.publishedAt),
-      retryCount: event.retryCount,
-      dlqAt: this.dateOrNull(event.dlqAt),
+      eventType: slot.eventTypes[index]!,
+      payload: copyOut(slot.payloads[index]!),
+      causationId: slot.causationIds[index]!,
+      occurredAt: new Date(slot.times[2 * index]!),
+      publishedAt: publishedAt === publishedAt ? new Date(publishedAt) : null,
+      retryCount: delivery ? delivery.retryCount : 0,
+      dlqAt: dlqAt === null ? null : new Date(dlqAt),
     };
   }
 
@@ -815,24 +842,50 @@ export class Store {
     else this.runsWithPendingEvents.delete(slot);
   }
 
-  /** Sets an event's delivery fields and keeps the pending count, pending runs and dead letters in step. */
-  private setEventState(slot: RunSlot, index: number, publishedAt: number | null, retryCount: number, dlqAt: number | null): void {
-    const event = slot.events[index]!;
-    const wasPending = event.pending;
-    const wasDead = event.dlqAt !== null;
-    event.publishedAt = publishedAt;
-    event.retryCount = retryCount;
-    event.dlqAt = dlqAt;
-    const isPending = event.pending;
+  /**
+   * Sets an event's delivery fields (publishedAt NaN: unpublished) and keeps the pending count,
+   * pending runs and dead letters in step.
+   */
+  private setEventState(slot: RunSlot, index: number, publishedAt: number, retryCount: number, dlqAt: number | null): void {
+    const wasPending = slot.isPending(index);
+    const previous = slot.delivery?.get(index);
+    const wasDead = previous !== undefined && previous.dlqAt !== null;
+    slot.times[2 * index + 1] = publishedAt;
+    if (retryCount !== 0 || dlqAt !== null) {
+      if (previous) {
+        previous.retryCount = retryCount;
+        previous.dlqAt = dlqAt;
+      } else (slot.delivery ??= new Map()).set(index, new EventDelivery(retryCount, dlqAt));
+    } else if (previous) slot.delivery!.delete(index);
+    const isPending = slot.isPending(index);
     if (wasPending !== isPending) {
       slot.pending += isPending ? 1 : -1;
       if (isPending && index < slot.scanFrom) slot.scanFrom = index;
       this.syncPending(slot);
     }
     if (wasDead !== (dlqAt !== null)) {
-      if (dlqAt !== null) this.deadLettered.set(event, slot);
-      else this.deadLettered.delete(event);
+      const id = `${slot.id}:${index + 1}`;
+      if (dlqAt !== null) this.deadLettered.set(id, slot);
+      else this.deadLettered.delete(id);
     }
+  }
+
+  /** Removes the events from `length` on (a rolled-back append). */
+  private truncateEvents(slot: RunSlot, length: number): void {
+    for (let i = slot.eventCount - 1; i >= length; i--) {
+      if (slot.isPending(i)) slot.pending--;
+      const delivery = slot.delivery?.get(i);
+      if (delivery) {
+        if (delivery.dlqAt !== null) this.deadLettered.delete(`${slot.id}:${i + 1}`);
+        slot.delivery!.delete(i);
+      }
+    }
+    slot.eventTypes.length = length;
+    slot.payloads.length = length;
+    slot.causationIds.length = length;
+    slot.times.length = 2 * length;
+    if (slot.scanFrom > length) slot.scanFrom = length;
+    this.syncPending(slot);
   }
 
   /** Looks up every key before anything changes, so a missing event changes nothing. */
@@ -842,7 +895,7 @@ export class Store {
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
       const slot = last && last.id === key.workflowRunId ? last : this.slots.get(key.workflowRunId);
-      if (!slot || !(key.sequence >= 1 && key.sequence <= slot.events.length) || !Number.isInteger(key.sequence)) {
+      if (!slot || !(key.sequence >= 1 && key.sequence <= slot.eventCount) || !Number.isInteger(key.sequence)) {
         throw new PersistenceConflictError(`Outbox event ${key.workflowRunId}:${key.sequence} does not exist`);
       }
       slots[i] = last = slot;
@@ -850,10 +903,11 @@ export class Store {
     return slots;
   }
 
-  private changeEvent(slot: RunSlot, index: number, publishedAt: number | null, retryCount: number, dlqAt: number | null): void {
+  private changeEvent(slot: RunSlot, index: number, publishedAt: number, retryCount: number, dlqAt: number | null): void {
     if (this.log !== null) {
-      const e = slot.events[index]!;
-      this.record(UNDO_EVENT_CHANGED, slot, index, new StoredEvent(e.eventType, e.payload, e.causationId, e.occurredAt, e.publishedAt, e.retryCount, e.dlqAt));
+      const delivery = slot.delivery?.get(index);
+      const before = new EventState(slot.times[2 * index + 1]!, delivery ? delivery.retryCount : 0, delivery ? delivery.dlqAt : null);
+      this.record(UNDO_EVENT_CHANGED, slot, index, before);
     }
     this.setEventState(slot, index, publishedAt, retryCount, dlqAt);
   }
@@ -865,36 +919,29 @@ export class Store {
       const runId = inputs[i]!.workflowRunId;
       if (!this.runs.has(runId)) throw new PersistenceConflictError(`Run ${runId} does not exist`);
     }
+    // Copies first: a payload that cannot be copied throws before anything is written.
+    const payloads: Record<string, unknown>[] = new Array(count);
+    for (let i = 0; i < count; i++) payloads[i] = copyIn(inputs[i]!.payload);
     const written: OutboxRecord[] = new Array(count);
-    let appended = 0;
-    try {
-      for (let i = 0; i < count; i++) {
-        const input = inputs[i]!;
-        const slot = this.runs.get(input.workflowRunId)!.slot;
-        const payload = copyIn(input.payload);
-        // Events of one command share their causation id: store it once.
-        let causationId = input.causationId;
-        if (causationId === slot.lastCausationId) causationId = slot.lastCausationId;
-        else slot.lastCausationId = causationId = intern(causationId);
-        const event = new StoredEvent(input.eventType, payload, causationId, this.time(input.occurredAt), null, 0, null);
-        const events = slot.events;
-        if (this.log !== null) this.record(UNDO_EVENTS_APPENDED, slot, events.length, undefined);
-        events.push(event);
-        appended++;
-        slot.pending++;
-        this.runsWithPendingEvents.add(slot);
-        written[i] = this.eventOut(slot, events.length - 1, event);
-      }
-    } catch (error) {
-      // Only a payload that cannot be copied gets here: take back what this call appended.
-      for (let j = appended - 1; j >= 0; j--) {
-        const slot = this.runs.get(inputs[j]!.workflowRunId)!.slot;
-        slot.events.pop();
-        slot.pending--;
-        this.syncPending(slot);
-        if (this.log !== null) this.log.length -= 4;
-      }
-      throw error;
+    for (let i = 0; i < count; i++) {
+      const input = inputs[i]!;
+      const run = this.runs.get(input.workflowRunId)!;
+      const slot = run.slot;
+      // Events of one command share their causation id: store it once.
+      let causationId = input.causationId;
+      if (causationId === slot.lastCausationId) causationId = slot.lastCausationId;
+      else slot.lastCausationId = causationId = intern(causationId);
+      const index = slot.eventCount;
+      if (this.log !== null) this.record(UNDO_EVENTS_APPENDED, slot, index, undefined);
+      slot.eventTypes.push(input.eventType);
+      slot.payloads.push(payloads[i]!);
+      slot.causationIds.push(causationId);
+      slot.times.push(input.occurredAt.getTime(), NaN);
+      slot.pending++;
+      this.runsWithPendingEvents.add(slot);
+      written[i] = this.eventOut(slot, index);
+      // A finished run's lists keep no spare capacity.
+      if (TERMINAL_STATUSES.has(run.status) && (i === count - 1 || inputs[i + 1]!.workflowRunId !== run.id)) slot.trim();
     }
     return written;
   }
@@ -903,14 +950,13 @@ export class Store {
     const result: OutboxRecord[] = [];
     if (limit <= 0) return result;
     for (const slot of this.runsWithPendingEvents) {
-      const events = slot.events;
+      const count = slot.eventCount;
       let i = slot.scanFrom;
-      while (i < events.length && !events[i]!.pending) i++;
+      while (i < count && !slot.isPending(i)) i++;
       slot.scanFrom = i;
-      for (; i < events.length; i++) {
-        const event = events[i]!;
-        if (!event.pending) continue;
-        result.push(this.eventOut(slot, i, event));
+      for (; i < count; i++) {
+        if (!slot.isPending(i)) continue;
+        result.push(this.eventOut(slot, i));
         if (result.length >= limit) return result;
       }
     }
@@ -920,52 +966,53 @@ export class Store {
   getOutboxEventsByRun(workflowRunId: string, options: { afterSequence?: number; limit?: number } = {}): OutboxRecord[] {
     const slot = this.slots.get(workflowRunId);
     if (!slot) return [];
-    const events = slot.events;
+    const count = slot.eventCount;
     const after = Math.max(0, options.afterSequence ?? 0);
-    const end = Math.min(events.length, after + (options.limit ?? events.length));
+    const end = Math.min(count, after + (options.limit ?? count));
     const result: OutboxRecord[] = [];
-    for (let i = after; i < end; i++) result.push(this.eventOut(slot, i, events[i]!));
+    for (let i = after; i < end; i++) result.push(this.eventOut(slot, i));
     return result;
   }
 
   markOutboxEventsPublished(keys: OutboxEventKey[], publishedAt: Date): void {
     const slots = this.eventSlots(keys);
-    const at = this.time(publishedAt);
+    const at = publishedAt.getTime();
     for (let i = 0; i < keys.length; i++) {
       const slot = slots[i]!;
       const index = keys[i]!.sequence - 1;
-      const event = slot.events[index]!;
-      this.changeEvent(slot, index, at, event.retryCount, event.dlqAt);
+      const delivery = slot.delivery?.get(index);
+      this.changeEvent(slot, index, at, delivery ? delivery.retryCount : 0, delivery ? delivery.dlqAt : null);
     }
   }
 
   incrementOutboxRetryCount(key: OutboxEventKey): number {
     const slot = this.eventSlots([key])[0]!;
     const index = key.sequence - 1;
-    const event = slot.events[index]!;
-    this.changeEvent(slot, index, event.publishedAt, event.retryCount + 1, event.dlqAt);
-    return event.retryCount;
+    const delivery = slot.delivery?.get(index);
+    const retryCount = (delivery ? delivery.retryCount : 0) + 1;
+    this.changeEvent(slot, index, slot.times[2 * index + 1]!, retryCount, delivery ? delivery.dlqAt : null);
+    return retryCount;
   }
 
   moveOutboxEventToDLQ(key: OutboxEventKey, at: Date): void {
     const slot = this.eventSlots([key])[0]!;
     const index = key.sequence - 1;
-    const event = slot.events[index]!;
-    this.changeEvent(slot, index, event.publishedAt, event.retryCount, this.time(at));
+    const delivery = slot.delivery?.get(index);
+    this.changeEvent(slot, index, slot.times[2 * index + 1]!, delivery ? delivery.retryCount : 0, at.getTime());
   }
 
   getDLQOutboxEvents(limit: number): OutboxRecord[] {
     const result: OutboxRecord[] = [];
-    for (const [event, slot] of this.deadLettered) {
+    for (const [id, slot] of this.deadLettered) {
       if (result.length >= limit) break;
-      result.push(this.eventOut(slot, slot.events.indexOf(event), event));
+      result.push(this.eventOut(slot, Number(id.slice(slot.id.length + 1)) - 1));
     }
     return result;
   }
 
   replayDLQOutboxEvents(keys: OutboxEventKey[]): void {
     const slots = this.eventSlots(keys);
-    for (let i = 0; i < keys.length; i++) this.changeEvent(slots[i]!, keys[i]!.sequence - 1, null, 0, null);
+    for (let i = 0; i < keys.length; i++) this.changeEvent(slots[i]!, keys[i]!.sequence - 1, NaN, 0, null);
   }
 
   // Idempotency and locks -----------------------------------------------------------------------
