@@ -293,17 +293,18 @@ function writePublishState(scope: Scope, runId: string, run: Item, state: { wate
   }
   if (state.redo.length) set.pubRedo = state.redo;
   else if (redoOf(run).length) remove.push("pubRedo");
-  if (state.watermark >= last && state.redo.length === 0) remove.push(...POINTER_ATTRS);
-  else Object.assign(set, pointer(runId));
-  scope.uow.update(runKey(runId), run, {
-    set,
-    remove,
-    conditions: [
-      { attr: "pubSeq", op: "=", value: pubSeq },
-      { attr: "lastEventSeq", op: "=", value: last },
-      typeof run.pubAt === "string" ? { attr: "pubAt", op: "=", value: run.pubAt } : { attr: "pubAt", op: "not_exists" },
-    ],
-  });
+  // Marks of one run take turns on pubSeq. Appends may go on meanwhile (they only add events
+  // after `last` and copy `pubAt` away, which a PUB item duplicates harmlessly); only leaving the
+  // outbox index needs `last` to still be the run's last event.
+  const conditions: Condition[] = [
+    // Runs written before the watermark existed have no pubSeq yet.
+    pubSeq === 0 ? { or: [{ attr: "pubSeq", op: "not_exists" }, { attr: "pubSeq", op: "=", value: 0 }] } : { attr: "pubSeq", op: "=", value: pubSeq },
+  ];
+  if (state.watermark >= last && state.redo.length === 0) {
+    remove.push(...POINTER_ATTRS);
+    conditions.push({ attr: "lastEventSeq", op: "=", value: last });
+  } else Object.assign(set, pointer(runId));
+  scope.uow.update(runKey(runId), run, { set, remove, conditions });
 }
 
 /**

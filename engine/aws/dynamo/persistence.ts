@@ -157,8 +157,10 @@ class DynamoWorkflowPersistence implements Persistence {
               await this.scoped((s) => outbox.markPublished(s, runId, sequences, publishedAt));
               return;
             } catch (error) {
-              if (!(error instanceof PersistenceConflictError) || attempt >= 5) throw error;
-              await new Promise((resolve) => setTimeout(resolve, Math.random() * 4 * 2 ** attempt));
+              // Appends to a busy run (a parallel group) move lastEventSeq under a mark that would
+              // take the run out of the outbox index: back off and decide again.
+              if (!(error instanceof PersistenceConflictError) || attempt >= 20) throw error;
+              await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 4 * 2 ** attempt)));
             }
           }
         }),
