@@ -1,4 +1,5 @@
 /** The kernel's commands and their results (the reference engine's 11, with the same fields). */
+import type { EnqueueJobInput } from "./ports.js";
 
 export interface RunCreateCommand {
   readonly type: "run.create";
@@ -67,6 +68,13 @@ export interface JobExecuteCommand {
   readonly workerId?: string;
   /** Transport job id, so heartbeats also extend the message lease. */
   readonly jobId?: string;
+  /**
+   * Hand the next stage back instead of enqueueing it when this stage's commit starts a group of
+   * exactly one stage (a chain): the result's `nextJob` is then the caller's to execute at once or
+   * to enqueue. Skips a queue round trip per stage of a chain. A caller that dies before doing
+   * either loses nothing: the stage is PENDING without a job, which `run.reapStuck` re-drives.
+   */
+  readonly returnNextJob?: boolean;
 }
 export interface JobExecuteResult {
   readonly outcome: "completed" | "suspended" | "failed" | "retrying" | "deferred" | "skipped";
@@ -76,6 +84,8 @@ export interface JobExecuteResult {
   readonly nextPollAt?: Date;
   /** The result was discarded: the run is no longer active or this attempt lost its lease. Do not retry. */
   readonly ghost?: boolean;
+  /** With `returnNextJob`: the next stage's job, not enqueued. Execute it or enqueue it. */
+  readonly nextJob?: EnqueueJobInput;
 }
 
 export interface StagePollSuspendedCommand {

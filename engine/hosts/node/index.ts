@@ -1,7 +1,7 @@
 import type { JobExecuteResult } from "../../kernel/commands.js";
 import type { Kernel } from "../../kernel/kernel.js";
 import type { DequeueResult, JobTransport } from "../../kernel/ports.js";
-import { executeAndAcknowledge } from "../shared/execute-job.js";
+import { dispatchJob, executeAndAcknowledge } from "../shared/execute-job.js";
 import { runMaintenance, type MaintenanceTickResult } from "../shared/maintenance-tick.js";
 
 export interface NodeHostConfig {
@@ -24,6 +24,18 @@ export interface NodeHostConfig {
   handleSignals?: boolean;
   /** Publish outbox events right after each job instead of waiting for the tick. @default true */
   flushOutboxAfterJobs?: boolean;
+  /**
+   * When a stage's commit starts a group of one stage, run that stage in the same slot at once
+   * instead of sending it through the queue (its job is never enqueued): a chain of stages then
+   * costs no queue round trip per stage. If this worker dies in between, `run.reapStuck` re-drives
+   * the stage. @default true
+   */
+  chainStages?: boolean;
+  /**
+   * Stages one slot runs in a row that way before it enqueues the next one and goes back to the
+   * queue, so queued runs and higher priorities get their turn. @default 10
+   */
+  maxChainedStages?: number;
   /** Called after every job (for logging and progress displays). */
   onJobDone?: (job: DequeueResult, result: JobExecuteResult | undefined, error?: unknown) => void;
   /** Called when a loop hits an unexpected error. @default console.error */
@@ -65,6 +77,8 @@ export function createNodeHost(config: NodeHostConfig): NodeHost {
   const transport = config.jobTransport as Subscribable;
   const concurrency = Math.max(1, config.concurrency ?? 4);
   const pollMs = config.jobPollIntervalMs ?? 1000;
+  const chainStages = config.chainStages ?? true;
+  const maxChainedStages = Math.max(0, config.maxChainedStages ?? 10);
   const onError = config.onError ?? ((error: unknown) => console.error("[stageflow host]", error));
   const maintenanceOptions = {
     workerId: config.workerId,
@@ -128,12 +142,42 @@ export function createNodeHost(config: NodeHostConfig): NodeHost {
     setImmediate(flush);
   };
 
-  const processJob = async (job: DequeueResult) => {
-    const { result, error } = await executeAndAcknowledge(config.kernel, transport, job, config.workerId);
+  const jobDone = (job: DequeueResult, result: JobExecuteResult | undefined, error?: unknown) => {
     stats.jobsProcessed++;
     if (result && result.outcome !== "failed") stats.jobsSucceeded++;
     else stats.jobsFailed++;
     config.onJobDone?.(job, result, error);
+  };
+
+  const processJob = async (job: DequeueResult) => {
+    const first = await executeAndAcknowledge(config.kernel, transport, job, config.workerId, chainStages);
+    jobDone(job, first.result, first.error);
+    let next = first.result?.nextJob;
+    for (let chained = 1; next; chained++) {
+      if (!running || chained > maxChainedStages) {
+        // Back to the queue; if even that fails, run.reapStuck re-drives the PENDING stage.
+        await transport.enqueue(next).catch(onError);
+        break;
+      }
+      const chainedJob: DequeueResult = {
+        jobId: `chained:${next.workflowRunId}:${next.stageId}:${next.attempt}`,
+        workflowRunId: next.workflowRunId,
+        workflowId: next.workflowId,
+        stageId: next.stageId,
+        priority: next.priority ?? 5,
+        attempt: next.attempt,
+        maxAttempts: 1,
+        payload: next.payload ?? {},
+      };
+      const { result, error } = await dispatchJob(config.kernel, next, config.workerId, true).then(
+        (result) => ({ result, error: undefined }),
+        (error: unknown) => ({ result: undefined, error }),
+      );
+      // No message to hand back on an infrastructure error: enqueue the job (the claim fences a duplicate).
+      if (error !== undefined) await transport.enqueue(next).catch(onError);
+      jobDone(chainedJob, result, error);
+      next = result?.nextJob;
+    }
     scheduleFlush();
   };
 

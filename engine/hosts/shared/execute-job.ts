@@ -5,7 +5,7 @@ import type { DequeueResult, JobTransport } from "../../kernel/ports.js";
 /** A job as a host receives it: from `dequeue()` or from a queue message body. */
 export type JobMessage = Pick<DequeueResult, "workflowRunId" | "workflowId" | "stageId"> & { jobId?: string };
 
-export function dispatchJob(kernel: Kernel, job: JobMessage, workerId: string): Promise<JobExecuteResult> {
+export function dispatchJob(kernel: Kernel, job: JobMessage, workerId: string, returnNextJob = false): Promise<JobExecuteResult> {
   return kernel.dispatch({
     type: "job.execute",
     workflowRunId: job.workflowRunId,
@@ -13,6 +13,7 @@ export function dispatchJob(kernel: Kernel, job: JobMessage, workerId: string): 
     stageId: job.stageId,
     workerId,
     jobId: job.jobId,
+    returnNextJob,
   });
 }
 
@@ -26,9 +27,10 @@ export async function executeAndAcknowledge(
   transport: JobTransport,
   job: DequeueResult,
   workerId: string,
+  returnNextJob = false,
 ): Promise<{ result?: JobExecuteResult; error?: unknown }> {
   try {
-    const result = await dispatchJob(kernel, job, workerId);
+    const result = await dispatchJob(kernel, job, workerId, returnNextJob);
     if (result.outcome === "deferred" && result.nextPollAt) await transport.suspend(job.jobId, result.nextPollAt);
     else await transport.complete(job.jobId);
     return { result };

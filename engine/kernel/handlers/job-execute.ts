@@ -4,6 +4,7 @@ import type { Workflow } from "../../core/workflow.js";
 import type { JobExecuteCommand, JobExecuteResult } from "../commands.js";
 import type { KernelDeps } from "../deps.js";
 import { PersistenceConflictError, StageValidationError } from "../errors.js";
+import type { EnqueueJobInput } from "../ports.js";
 import { isBlobReference, type WorkflowRunRecord, type WorkflowStageRecord } from "../records.js";
 import { measureAIUsage, NO_AI_USAGE } from "../helpers/ai-usage.js";
 import { applyEffects, type AfterCommit } from "../helpers/effects.js";
@@ -277,6 +278,17 @@ export async function handleJobExecute(deps: KernelDeps, command: JobExecuteComm
     if (isBlobReference(storedOutput)) await deps.blobStore.delete(storedOutput.$blob).catch(() => undefined);
     return committed.result;
   }
-  if (committed.effects) await applyEffects(deps, committed.effects);
-  return committed.result;
+  const effects = committed.effects;
+  if (!effects) return committed.result;
+  const nextJob = command.returnNextJob ? takeChainedJob(effects) : undefined;
+  await applyEffects(deps, effects);
+  return nextJob ? { ...committed.result, nextJob } : committed.result;
+}
+
+/** The one job of a one-stage group this commit started, taken out of the effects (not enqueued). */
+function takeChainedJob(effects: AfterCommit): EnqueueJobInput | undefined {
+  const [job] = effects.enqueue;
+  if (effects.enqueue.length !== 1 || !job || job.scheduledFor) return undefined;
+  effects.enqueue.length = 0;
+  return job;
 }

@@ -1,0 +1,164 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { defineStage, WorkflowBuilder } from "../../engine/index.js";
+import { createNodeHost, type NodeHost, type NodeHostConfig } from "../../engine/hosts/node/index.js";
+import type { EnqueueJobInput, JobTransport } from "../../engine/kernel/ports.js";
+import type { InMemoryJobQueue } from "../../engine/testing/index.js";
+import { createHarness, type Harness } from "../support/kernel-harness.js";
+import { createGate, until, type Gate } from "../support/gate.js";
+
+const NEVER_MS = 600_000;
+const STUCK_MS = 60_000;
+
+const executions: string[] = [];
+const step = (id: string, gate?: Gate) =>
+  defineStage({
+    id,
+    name: id,
+    schemas: { input: z.unknown(), output: z.object({ id: z.string() }), config: z.object({}) },
+    async execute(ctx) {
+      executions.push(`${ctx.workflowRunId}/${id}`);
+      if (gate) await gate.promise;
+      return { output: { id } };
+    },
+  });
+
+function chain(id: string, length: number, gates: Record<string, Gate> = {}) {
+  let builder = new WorkflowBuilder(id, id, "", z.object({}), z.unknown()) as WorkflowBuilder<object, unknown, Record<string, unknown>>;
+  for (let i = 1; i <= length; i++) builder = builder.pipe(step(`s${i}`, gates[`s${i}`])) as typeof builder;
+  return builder.build();
+}
+
+const fanOut = new WorkflowBuilder("fan", "fan", "", z.object({}), z.unknown())
+  .pipe(step("first"))
+  .parallel([step("left"), step("right")])
+  .build();
+
+/** Counts what reaches the queue: chained stages must not. */
+function countingQueue(queue: InMemoryJobQueue, enqueued: EnqueueJobInput[]): JobTransport {
+  return new Proxy(queue, {
+    get(target, key, receiver) {
+      if (key === "enqueue") return (job: EnqueueJobInput) => (enqueued.push(job), target.enqueue(job));
+      if (key === "enqueueParallel") return (jobs: EnqueueJobInput[]) => (enqueued.push(...jobs), target.enqueueParallel(jobs));
+      const value = Reflect.get(target, key, receiver) as unknown;
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+const hosts: NodeHost[] = [];
+afterEach(async () => {
+  await Promise.all(hosts.splice(0).map((host) => host.stop()));
+  executions.length = 0;
+});
+
+function startHost(h: Harness, transport: JobTransport, overrides: Partial<NodeHostConfig> = {}): NodeHost {
+  const host = createNodeHost({
+    kernel: h.kernel,
+    jobTransport: transport,
+    workerId: "node-1",
+    jobPollIntervalMs: NEVER_MS,
+    orchestrationIntervalMs: NEVER_MS,
+    handleSignals: false,
+    onError: (error) => {
+      throw error;
+    },
+    ...overrides,
+  });
+  hosts.push(host);
+  return host;
+}
+
+const status = async (h: Harness, runId: string) => (await h.persistence.getRun(runId))?.status;
+
+describe("job.execute with returnNextJob", () => {
+  it("hands back the next stage of a chain instead of enqueueing it; without the flag it is enqueued", async () => {
+    const h = createHarness([chain("c2", 2)]);
+    const runId = await h.start("c2", {});
+    const job = (await h.queue.dequeue("w"))!;
+    const result = await h.kernel.dispatch({ type: "job.execute", workflowRunId: runId, workflowId: "c2", stageId: "s1", jobId: job.jobId, returnNextJob: true });
+    await h.queue.complete(job.jobId);
+    expect(result).toMatchObject({ outcome: "completed", nextJob: { workflowRunId: runId, workflowId: "c2", stageId: "s2", attempt: 1 } });
+    expect(h.queue.size).toBe(0);
+    expect((await h.persistence.getStage(runId, "s2"))?.status).toBe("PENDING");
+
+    const other = await h.start("c2", {});
+    const [plain] = await h.drain({ maxJobs: 1 });
+    expect(plain?.nextJob).toBeUndefined();
+    expect((await h.queue.dequeue("w"))?.workflowRunId).toBe(other);
+  });
+
+  it("enqueues as usual when the next group has several stages", async () => {
+    const h = createHarness([fanOut]);
+    const runId = await h.start("fan", {});
+    const job = (await h.queue.dequeue("w"))!;
+    const result = await h.kernel.dispatch({ type: "job.execute", workflowRunId: runId, workflowId: "fan", stageId: "first", jobId: job.jobId, returnNextJob: true });
+    await h.queue.complete(job.jobId);
+    expect(result.nextJob).toBeUndefined();
+    expect(h.queue.size).toBe(2);
+  });
+
+  it("loses nothing when the caller drops the handed-back job: run.reapStuck re-drives the stage", async () => {
+    const h = createHarness([chain("c3", 3)]);
+    const runId = await h.start("c3", {});
+    const job = (await h.queue.dequeue("w"))!;
+    const result = await h.kernel.dispatch({ type: "job.execute", workflowRunId: runId, workflowId: "c3", stageId: "s1", jobId: job.jobId, returnNextJob: true });
+    await h.queue.complete(job.jobId);
+    expect(result.nextJob?.stageId).toBe("s2"); // ...and the worker dies here
+    await h.clock.tick(STUCK_MS + 1);
+    expect(await h.kernel.dispatch({ type: "run.reapStuck", stuckThresholdMs: STUCK_MS })).toEqual({ redriven: 1, failed: 0 });
+    await h.drain();
+    expect(await status(h, runId)).toBe("COMPLETED");
+    expect(executions).toEqual([`${runId}/s1`, `${runId}/s2`, `${runId}/s3`]);
+  });
+});
+
+describe("node host stage chaining", () => {
+  it("runs a chain's later stages in the same slot without a queue round trip", async () => {
+    const enqueued: EnqueueJobInput[] = [];
+    const h = createHarness([chain("c5", 5)], { wrap: { jobTransport: (queue) => countingQueue(queue, enqueued) } });
+    const host = startHost(h, countingQueue(h.queue, enqueued));
+    await host.start();
+    const runId = await h.start("c5", {});
+    await until(async () => (await status(h, runId)) === "COMPLETED");
+    expect(executions).toEqual([1, 2, 3, 4, 5].map((i) => `${runId}/s${i}`));
+    // Only run.create's job for s1 went through the queue.
+    expect(enqueued.map((job) => job.stageId)).toEqual(["s1"]);
+    expect(host.stats()).toMatchObject({ jobsProcessed: 5, jobsSucceeded: 5, jobsFailed: 0 });
+  });
+
+  it("goes back to the queue after maxChainedStages, and never chains with chainStages: false", async () => {
+    const enqueued: EnqueueJobInput[] = [];
+    const h = createHarness([chain("c5", 5)], { wrap: { jobTransport: (queue) => countingQueue(queue, enqueued) } });
+    const host = startHost(h, countingQueue(h.queue, enqueued), { maxChainedStages: 2 });
+    await host.start();
+    const runId = await h.start("c5", {});
+    await until(async () => (await status(h, runId)) === "COMPLETED");
+    expect(enqueued.map((job) => job.stageId)).toEqual(["s1", "s4"]);
+    await host.stop();
+
+    enqueued.length = 0;
+    const unchained = startHost(h, countingQueue(h.queue, enqueued), { chainStages: false, workerId: "node-2" });
+    await unchained.start();
+    const second = await h.start("c5", {});
+    await until(async () => (await status(h, second)) === "COMPLETED");
+    expect(enqueued.map((job) => job.stageId)).toEqual(["s1", "s2", "s3", "s4", "s5"]);
+  });
+
+  it("enqueues the next stage instead of running it when the host is stopping", async () => {
+    const gate = createGate();
+    const h = createHarness([chain("c3", 3, { s1: gate })]);
+    const host = startHost(h, h.queue);
+    await host.start();
+    const runId = await h.start("c3", {});
+    await until(() => executions.length === 1);
+    const stopping = host.stop();
+    gate.open();
+    await stopping;
+    expect(executions).toEqual([`${runId}/s1`]);
+    expect((await h.persistence.getStage(runId, "s2"))?.status).toBe("PENDING");
+    expect(h.queue.size).toBe(1);
+    await h.drain();
+    expect(await status(h, runId)).toBe("COMPLETED");
+  });
+});
