@@ -2,9 +2,11 @@
  * Copies of stored values for the in-memory adapters: a stored value never shares an object with
  * a caller (a real database would not either), in both directions.
  *
- * JSON-like values (the usual case) are copied by a plain recursive walk, several times faster
- * than structuredClone; anything else (Maps, class instances, cycles, very deep nesting) goes
- * through structuredClone.
+ * A plain object is stored as an instance of a class made for its list of keys (its "shape"):
+ * every property in-object (a plain object with more than four properties keeps the rest in a
+ * separate array), and copying it out is one object literal of known shape instead of a spread,
+ * which V8 cannot optimise once it sees objects of many shapes. Values the fast path does not
+ * know (Maps, class instances, cycles, very deep nesting) go through structuredClone.
  */
 
 /** Nesting deeper than this (or a cycle) goes to structuredClone, which handles any depth and shared references. */
@@ -32,14 +34,122 @@ export function intern(value: string): string {
   return value;
 }
 
-function copyPlain(value: unknown, depth: number, store: boolean): unknown {
+// Stored plain objects ----------------------------------------------------------------------------
+
+const COPY_OUT = Symbol("copyOut");
+
+/** A stored plain object: own properties are exactly the original's, the copy method is on the prototype. */
+abstract class Packed {
+  abstract [COPY_OUT](depth: number): Record<string, unknown>;
+}
+
+type PackedClass = new (source: Record<string, unknown>, depth: number) => Packed;
+
+/** A node of the shape tree: the keys seen so far, in order. */
+interface Shape {
+  readonly keys: readonly string[];
+  next: Map<string, Shape> | null;
+  packed: PackedClass | null;
+}
+
+/** Shapes beyond these limits (objects keyed by ids, say) are stored as plain copies. */
+const MAX_SHAPES = 4096;
+const MAX_SHAPE_KEYS = 48;
+const ROOT: Shape = { keys: [], next: null, packed: null };
+let shapeCount = 0;
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/** Writes a class for one key list: a constructor that copies those keys in, a method that copies them out. */
+function compileShape(keys: readonly string[]): PackedClass {
+  const member = (key: string) => (IDENTIFIER.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`);
+  const copyIn = keys
+    .map((key, i) => `const v${i} = source${member(key)}; this${member(key)} = typeof v${i} === "object" && v${i} !== null ? copyInAt(v${i}, depth) : v${i};`)
+    .join("\n");
+  const copyOut = keys
+    .map((key, i) => `${JSON.stringify(key)}: typeof v${i} === "object" && v${i} !== null ? copyOutAt(v${i}, depth) : v${i}`)
+    .join(",\n");
+  const reads = keys.map((key, i) => `const v${i} = this${member(key)};`).join("\n");
+  const source = `return class extends Packed {
+  constructor(source, depth) {
+    super();
+    depth++;
+    ${copyIn}
+  }
+  [COPY_OUT](depth) {
+    depth++;
+    ${reads}
+    return {${copyOut}};
+  }
+};`;
+  // Keys are embedded as JSON string literals (valid JavaScript string literals), never as code.
+  return new Function("Packed", "COPY_OUT", "copyInAt", "copyOutAt", source)(Packed, COPY_OUT, copyInAt, copyOutAt) as PackedClass;
+}
+
+/** The class for an object's keys, or null if the object should be stored as a plain copy. */
+function packedClassOf(value: Record<string, unknown>): PackedClass | null {
+  let shape = ROOT;
+  let count = 0;
+  for (const key in value) {
+    if (++count > MAX_SHAPE_KEYS || key === "__proto__") return null;
+    let next = shape.next?.get(key);
+    if (!next) {
+      if (shapeCount >= MAX_SHAPES) return null;
+      shapeCount++;
+      next = { keys: [...shape.keys, key], next: null, packed: null };
+      (shape.next ??= new Map()).set(key, next);
+    }
+    shape = next;
+  }
+  return shape.packed ?? (count === 0 ? null : (shape.packed = compileShape(shape.keys)));
+}
+
+// Copies ------------------------------------------------------------------------------------------
+
+/** Copies a value to store: plain objects become packed, empty ones the shared instances. */
+function copyInAt(value: unknown, depth: number): unknown {
   if (value === null || typeof value !== "object") return value;
   if (depth > MAX_FAST_COPY_DEPTH) throw NOT_PLAIN;
   if (Array.isArray(value)) {
     const length = value.length;
-    if (length === 0 && store) return EMPTY_ARRAY;
+    if (length === 0) return EMPTY_ARRAY;
     const copy = new Array<unknown>(length);
-    for (let i = 0; i < length; i++) copy[i] = copyPlain(value[i], depth + 1, store);
+    for (let i = 0; i < length; i++) copy[i] = copyInAt(value[i], depth + 1);
+    return copy;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === Object.prototype) {
+    const packed = packedClassOf(value as Record<string, unknown>);
+    if (packed) return new packed(value as Record<string, unknown>, depth);
+    let keys = 0;
+    for (const _ in value) keys++;
+    if (keys === 0) return EMPTY_OBJECT;
+  }
+  return copyPlain(value, depth);
+}
+
+/** Copies a stored value to hand out: every object in it is new and plain. */
+function copyOutAt(value: unknown, depth: number): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (depth > MAX_FAST_COPY_DEPTH) throw NOT_PLAIN;
+  if (value instanceof Packed) return value[COPY_OUT](depth);
+  if (value === EMPTY_OBJECT) return {};
+  if (Array.isArray(value)) {
+    const length = value.length;
+    const copy = new Array<unknown>(length);
+    for (let i = 0; i < length; i++) copy[i] = copyOutAt(value[i], depth + 1);
+    return copy;
+  }
+  return copyPlain(value, depth);
+}
+
+/** Copies arrays, plain objects and Dates recursively; throws NOT_PLAIN on anything else. */
+function copyPlain(value: unknown, depth: number): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (depth > MAX_FAST_COPY_DEPTH) throw NOT_PLAIN;
+  if (Array.isArray(value)) {
+    const copy = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) copy[i] = copyPlain(value[i], depth + 1);
     return copy;
   }
   const proto: unknown = Object.getPrototypeOf(value);
@@ -47,18 +157,16 @@ function copyPlain(value: unknown, depth: number, store: boolean): unknown {
     // A spread copies own enumerable properties (an own "__proto__" included) into an object of
     // the same shape; nested objects are then replaced by copies.
     const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
-    let keys = 0;
     for (const key in copy) {
-      keys++;
       const item = copy[key];
-      if (item !== null && typeof item === "object") copy[key] = copyPlain(item, depth + 1, store);
+      if (item !== null && typeof item === "object") copy[key] = copyPlain(item, depth + 1);
     }
-    return keys === 0 && store ? EMPTY_OBJECT : copy;
+    return copy;
   }
   if (proto === null) {
     const copy: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     for (const key in value) {
-      const item = copyPlain((value as Record<string, unknown>)[key], depth + 1, store);
+      const item = copyPlain((value as Record<string, unknown>)[key], depth + 1);
       if (key === "__proto__") Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true });
       else copy[key] = item;
     }
@@ -68,24 +176,24 @@ function copyPlain(value: unknown, depth: number, store: boolean): unknown {
   throw NOT_PLAIN;
 }
 
-function copy<T>(value: T, store: boolean): T {
+/** A copy to keep: never handed out as is (only through `copyOut`). */
+export function copyIn<T>(value: T): T {
   if (value === null || typeof value !== "object") return value;
-  if ((value as unknown) === EMPTY_OBJECT) return {} as T;
-  if ((value as unknown) === EMPTY_ARRAY) return [] as T;
   try {
-    return copyPlain(value, 0, store) as T;
+    return copyInAt(value, 0) as T;
   } catch (error) {
     if (error !== NOT_PLAIN) throw error;
     return structuredClone(value);
   }
 }
 
-/** A copy to keep: empty objects and arrays become shared instances that are never handed out. */
-export function copyIn<T>(value: T): T {
-  return copy(value, true);
-}
-
 /** A copy to hand out: every object in it is new. */
 export function copyOut<T>(value: T): T {
-  return copy(value, false);
+  if (value === null || typeof value !== "object") return value;
+  try {
+    return copyOutAt(value, 0) as T;
+  } catch (error) {
+    if (error !== NOT_PLAIN) throw error;
+    return structuredClone(value);
+  }
 }
