@@ -2,12 +2,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { defineStage, WorkflowBuilder } from "../../engine/index.js";
 import type { JobExecuteResult } from "../../engine/kernel/index.js";
-import { createNodeHost, type NodeHost, type NodeHostConfig } from "../../engine/hosts/node/index.js";
+import type { NodeHost, NodeHostConfig } from "../../engine/hosts/node/index.js";
 import { createHarness, type Harness } from "../support/kernel-harness.js";
 import { createGate, until, type Gate } from "../support/gate.js";
+import { createTestHost } from "../support/node-host.js";
 
 const LEASE_MS = 1000;
-const NEVER_MS = 600_000; // poll and tick intervals no test waits for
 
 const hosts: NodeHost[] = [];
 afterEach(async () => {
@@ -15,21 +15,7 @@ afterEach(async () => {
 });
 
 function startHost(h: Harness, overrides: Partial<NodeHostConfig> = {}): NodeHost {
-  const host = createNodeHost({
-    kernel: h.kernel,
-    jobTransport: h.queue,
-    workerId: "node-1",
-    jobPollIntervalMs: NEVER_MS,
-    orchestrationIntervalMs: NEVER_MS,
-    staleLeaseThresholdMs: LEASE_MS,
-    handleSignals: false,
-    onError: (error) => {
-      throw error;
-    },
-    ...overrides,
-  });
-  hosts.push(host);
-  return host;
+  return createTestHost(h, hosts, { staleLeaseThresholdMs: LEASE_MS, ...overrides });
 }
 
 async function runStatus(h: Harness, runId: string) {

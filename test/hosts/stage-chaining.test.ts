@@ -1,13 +1,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { defineStage, WorkflowBuilder } from "../../engine/index.js";
-import { createNodeHost, type NodeHost, type NodeHostConfig } from "../../engine/hosts/node/index.js";
+import type { NodeHost, NodeHostConfig } from "../../engine/hosts/node/index.js";
 import type { EnqueueJobInput, JobTransport } from "../../engine/kernel/ports.js";
 import type { InMemoryJobQueue } from "../../engine/testing/index.js";
 import { createHarness, type Harness } from "../support/kernel-harness.js";
 import { createGate, until, type Gate } from "../support/gate.js";
+import { createTestHost } from "../support/node-host.js";
 
-const NEVER_MS = 600_000;
 const STUCK_MS = 60_000;
 
 const executions: string[] = [];
@@ -53,20 +53,7 @@ afterEach(async () => {
 });
 
 function startHost(h: Harness, transport: JobTransport, overrides: Partial<NodeHostConfig> = {}): NodeHost {
-  const host = createNodeHost({
-    kernel: h.kernel,
-    jobTransport: transport,
-    workerId: "node-1",
-    jobPollIntervalMs: NEVER_MS,
-    orchestrationIntervalMs: NEVER_MS,
-    handleSignals: false,
-    onError: (error) => {
-      throw error;
-    },
-    ...overrides,
-  });
-  hosts.push(host);
-  return host;
+  return createTestHost(h, hosts, { jobTransport: transport, ...overrides });
 }
 
 const status = async (h: Harness, runId: string) => (await h.persistence.getRun(runId))?.status;
