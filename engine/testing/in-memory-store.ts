@@ -66,11 +66,6 @@ export class StoredRun {
     this.updatedAt = now;
   }
 
-  /** The fields an update may change. */
-  snapshot(): RunSnapshot {
-    return new RunSnapshot(this);
-  }
-
   restore(s: RunSnapshot): void {
     this.updatedAt = s.updatedAt;
     this.version = s.version;
@@ -86,19 +81,21 @@ export class StoredRun {
   }
 }
 
+/** The fields of a run an update may change, saved by a transaction before its first change. */
 class RunSnapshot {
-  readonly updatedAt: number;
-  readonly version: number;
-  readonly status: Status;
-  readonly startedAt: number | null;
-  readonly completedAt: number | null;
-  readonly duration: number | null;
-  readonly output: unknown;
-  readonly totalCost: number;
-  readonly totalTokens: number;
-  readonly currentGroup: number;
-  readonly errorMessage: string | null;
-  constructor(r: StoredRun) {
+  updatedAt = 0;
+  version = 0;
+  status: Status = "PENDING";
+  startedAt: number | null = null;
+  completedAt: number | null = null;
+  duration: number | null = null;
+  output: unknown = null;
+  totalCost = 0;
+  totalTokens = 0;
+  currentGroup = 0;
+  errorMessage: string | null = null;
+
+  capture(r: StoredRun): this {
     this.updatedAt = r.updatedAt;
     this.version = r.version;
     this.status = r.status;
@@ -110,6 +107,11 @@ class RunSnapshot {
     this.totalTokens = r.totalTokens;
     this.currentGroup = r.currentGroup;
     this.errorMessage = r.errorMessage;
+    return this;
+  }
+
+  clear(): void {
+    this.output = null;
   }
 }
 
@@ -148,13 +150,7 @@ export class StoredStage {
     this.updatedAt = now;
   }
 
-  snapshot(): StoredStage {
-    const s = new StoredStage(this.createdAt, this.workflowRunId, this.stageId, this.stageName, this.stageNumber, this.executionGroup, this.status, this.attempt, this.config);
-    s.restore(this);
-    return s;
-  }
-
-  restore(s: StoredStage): void {
+  restore(s: StageSnapshot): void {
     this.updatedAt = s.updatedAt;
     this.version = s.version;
     this.status = s.status;
@@ -173,6 +169,55 @@ export class StoredStage {
     this.maxWaitUntil = s.maxWaitUntil;
     this.metrics = s.metrics;
     this.errorMessage = s.errorMessage;
+  }
+}
+
+/** The fields of a stage an update may change, saved by a transaction before its first change. */
+class StageSnapshot {
+  updatedAt = 0;
+  version = 0;
+  status: Status = "PENDING";
+  attempt = 0;
+  leaseOwner: string | null = null;
+  leaseExpiresAt: number | null = null;
+  retryAt: number | null = null;
+  startedAt: number | null = null;
+  completedAt: number | null = null;
+  duration: number | null = null;
+  outputData: unknown = null;
+  suspendedState: unknown = null;
+  resumeData: unknown = null;
+  nextPollAt: number | null = null;
+  pollInterval: number | null = null;
+  maxWaitUntil: number | null = null;
+  metrics: Record<string, number> | null = null;
+  errorMessage: string | null = null;
+
+  capture(s: StoredStage): this {
+    this.updatedAt = s.updatedAt;
+    this.version = s.version;
+    this.status = s.status;
+    this.attempt = s.attempt;
+    this.leaseOwner = s.leaseOwner;
+    this.leaseExpiresAt = s.leaseExpiresAt;
+    this.retryAt = s.retryAt;
+    this.startedAt = s.startedAt;
+    this.completedAt = s.completedAt;
+    this.duration = s.duration;
+    this.outputData = s.outputData;
+    this.suspendedState = s.suspendedState;
+    this.resumeData = s.resumeData;
+    this.nextPollAt = s.nextPollAt;
+    this.pollInterval = s.pollInterval;
+    this.maxWaitUntil = s.maxWaitUntil;
+    this.metrics = s.metrics;
+    this.errorMessage = s.errorMessage;
+    return this;
+  }
+
+  /** Lets go of stored values while the snapshot waits in the pool. */
+  clear(): void {
+    this.outputData = this.suspendedState = this.resumeData = this.metrics = null;
   }
 }
 
@@ -278,6 +323,7 @@ export class RunSlot {
 }
 
 const STAGE_MAP_FROM = 16;
+const SNAPSHOT_POOL = 64;
 
 // Undo log entries: four slots each (kind, a, b, c).
 const UNDO_RUN_CREATED = 1; // a: run
@@ -330,8 +376,13 @@ export class Store {
   idempotency = new Map<string, Map<string, StoredIdempotency>>();
   locks = new Map<string, Lock>();
 
-  /** The open transaction's undo log, or null outside a transaction. */
+  /** The open transaction's undo log (entries of four slots), or null outside a transaction. */
   log: unknown[] | null = null;
+  private readonly logBuffer: unknown[] = [];
+  private logLength = 0;
+  /** Snapshots of finished transactions, reused by the next ones. */
+  private readonly runSnapshots: RunSnapshot[] = [];
+  private readonly stageSnapshots: StageSnapshot[] = [];
   private txSeq = 0;
   private txId = 0;
   /** Epoch milliseconds of the first time stored; times are kept relative to it. */
@@ -371,24 +422,46 @@ export class Store {
 
   begin(): void {
     this.txId = ++this.txSeq;
-    this.log = [];
+    this.log = this.logBuffer;
   }
 
   commit(): void {
-    this.log = null;
-    this.txId = 0;
+    this.endTransaction();
   }
 
   rollback(): void {
-    const log = this.log;
+    const log = this.logBuffer;
+    for (let i = this.logLength - 4; i >= 0; i -= 4) this.undo(log[i] as number, log[i + 1], log[i + 2], log[i + 3]);
+    this.endTransaction();
+  }
+
+  /** Empties the undo log (keeping its capacity) and puts its snapshots back in the pools. */
+  private endTransaction(): void {
+    const log = this.logBuffer;
+    for (let i = 0; i < this.logLength; i += 4) {
+      const kind = log[i];
+      if (kind === UNDO_RUN_CHANGED && this.runSnapshots.length < SNAPSHOT_POOL) {
+        (log[i + 2] as RunSnapshot).clear();
+        this.runSnapshots.push(log[i + 2] as RunSnapshot);
+      } else if (kind === UNDO_STAGE_CHANGED && this.stageSnapshots.length < SNAPSHOT_POOL) {
+        (log[i + 2] as StageSnapshot).clear();
+        this.stageSnapshots.push(log[i + 2] as StageSnapshot);
+      }
+      log[i + 1] = log[i + 2] = log[i + 3] = undefined;
+    }
+    this.logLength = 0;
     this.log = null;
     this.txId = 0;
-    if (!log) return;
-    for (let i = log.length - 4; i >= 0; i -= 4) this.undo(log[i] as number, log[i + 1], log[i + 2], log[i + 3]);
   }
 
   private record(kind: number, a: unknown, b: unknown, c: unknown): void {
-    this.log!.push(kind, a, b, c);
+    const log = this.logBuffer;
+    const at = this.logLength;
+    log[at] = kind;
+    log[at + 1] = a;
+    log[at + 2] = b;
+    log[at + 3] = c;
+    this.logLength = at + 4;
   }
 
   private undo(kind: number, a: unknown, b: unknown, c: unknown): void {
@@ -417,7 +490,7 @@ export class Store {
       case UNDO_STAGE_CHANGED: {
         const stage = a as StoredStage;
         this.unindexStage(stage);
-        stage.restore(b as StoredStage);
+        stage.restore(b as StageSnapshot);
         stage.txMark = 0;
         this.indexStage(stage);
         break;
@@ -468,7 +541,7 @@ export class Store {
   private touchRun(run: StoredRun): void {
     if (this.log !== null && run.txMark !== this.txId) {
       run.txMark = this.txId;
-      this.record(UNDO_RUN_CHANGED, run, run.snapshot(), undefined);
+      this.record(UNDO_RUN_CHANGED, run, (this.runSnapshots.pop() ?? new RunSnapshot()).capture(run), undefined);
     }
   }
 
@@ -645,7 +718,7 @@ export class Store {
   private touchStage(stage: StoredStage): void {
     if (this.log !== null && stage.txMark !== this.txId) {
       stage.txMark = this.txId;
-      this.record(UNDO_STAGE_CHANGED, stage, stage.snapshot(), undefined);
+      this.record(UNDO_STAGE_CHANGED, stage, (this.stageSnapshots.pop() ?? new StageSnapshot()).capture(stage), undefined);
     }
   }
 
