@@ -115,25 +115,112 @@ class RunSnapshot {
   }
 }
 
-export class StoredStage {
-  txMark = 0;
-  createdAt: number;
-  updatedAt: number;
-  version = 1;
+/**
+ * The fields of a stage that are null for most of its life (a lease while it runs, the state of
+ * a suspension or a retry, an error): kept apart so a finished stage does not carry them.
+ */
+class StageExtra {
   leaseOwner: string | null = null;
   leaseExpiresAt: number | null = null;
   retryAt: number | null = null;
-  startedAt: number | null = null;
-  completedAt: number | null = null;
-  duration: number | null = null;
-  outputData: unknown = null;
   suspendedState: unknown = null;
   resumeData: unknown = null;
   nextPollAt: number | null = null;
   pollInterval: number | null = null;
   maxWaitUntil: number | null = null;
-  metrics: Record<string, number> | null = null;
   errorMessage: string | null = null;
+
+  get empty(): boolean {
+    return (
+      this.leaseOwner === null &&
+      this.leaseExpiresAt === null &&
+      this.retryAt === null &&
+      this.suspendedState === null &&
+      this.resumeData === null &&
+      this.nextPollAt === null &&
+      this.pollInterval === null &&
+      this.maxWaitUntil === null &&
+      this.errorMessage === null
+    );
+  }
+}
+
+export class StoredStage {
+  txMark = 0;
+  createdAt: number;
+  updatedAt: number;
+  version = 1;
+  startedAt: number | null = null;
+  completedAt: number | null = null;
+  duration: number | null = null;
+  outputData: unknown = null;
+  metrics: Record<string, number> | null = null;
+  /** The rarely set fields, null while all of them are null. */
+  private extra: StageExtra | null = null;
+
+  private withExtra(): StageExtra {
+    return (this.extra ??= new StageExtra());
+  }
+
+  /** Drops the rarely set fields once they are all null again. */
+  compact(): void {
+    if (this.extra !== null && this.extra.empty) this.extra = null;
+  }
+
+  get leaseOwner(): string | null {
+    return this.extra === null ? null : this.extra.leaseOwner;
+  }
+  set leaseOwner(value: string | null) {
+    if (value !== null || this.extra !== null) this.withExtra().leaseOwner = value;
+  }
+  get leaseExpiresAt(): number | null {
+    return this.extra === null ? null : this.extra.leaseExpiresAt;
+  }
+  set leaseExpiresAt(value: number | null) {
+    if (value !== null || this.extra !== null) this.withExtra().leaseExpiresAt = value;
+  }
+  get retryAt(): number | null {
+    return this.extra === null ? null : this.extra.retryAt;
+  }
+  set retryAt(value: number | null) {
+    if (value !== null || this.extra !== null) this.withExtra().retryAt = value;
+  }
+  get suspendedState(): unknown {
+    return this.extra === null ? null : this.extra.suspendedState;
+  }
+  set suspendedState(value: unknown) {
+    if (value !== null || this.extra !== null) this.withExtra().suspendedState = value;
+  }
+  get resumeData(): unknown {
+    return this.extra === null ? null : this.extra.resumeData;
+  }
+  set resumeData(value: unknown) {
+    if (value !== null || this.extra !== null) this.withExtra().resumeData = value;
+  }
+  get nextPollAt(): number | null {
+    return this.extra === null ? null : this.extra.nextPollAt;
+  }
+  set nextPollAt(value: number | null) {
+    if (value !== null || this.extra !== null) this.withExtra().nextPollAt = value;
+  }
+  get pollInterval(): number | null {
+    return this.extra === null ? null : this.extra.pollInterval;
+  }
+  set pollInterval(value: number | null) {
+    if (value !== null || this.extra !== null) this.withExtra().pollInterval = value;
+  }
+  get maxWaitUntil(): number | null {
+    return this.extra === null ? null : this.extra.maxWaitUntil;
+  }
+  set maxWaitUntil(value: number | null) {
+    if (value !== null || this.extra !== null) this.withExtra().maxWaitUntil = value;
+  }
+  get errorMessage(): string | null {
+    return this.extra === null ? null : this.extra.errorMessage;
+  }
+  set errorMessage(value: string | null) {
+    if (value !== null || this.extra !== null) this.withExtra().errorMessage = value;
+  }
 
   constructor(
     now: number,
@@ -169,6 +256,7 @@ export class StoredStage {
     this.maxWaitUntil = s.maxWaitUntil;
     this.metrics = s.metrics;
     this.errorMessage = s.errorMessage;
+    this.compact();
   }
 }
 
@@ -829,6 +917,7 @@ export class Store {
     if (patch.maxWaitUntil !== undefined) stage.maxWaitUntil = this.timeOrNull(patch.maxWaitUntil);
     if (metrics !== undefined) stage.metrics = metrics;
     if (patch.errorMessage !== undefined) stage.errorMessage = patch.errorMessage;
+    stage.compact();
     stage.version++;
     stage.updatedAt = now;
     return this.stageOut(stage);

@@ -70,10 +70,15 @@ function compileShape(keys: readonly string[]): PackedClass {
     .map((key, i) => `${JSON.stringify(key)}: typeof v${i} === "object" && v${i} !== null ? copyOutAt(v${i}, depth) : v${i}`)
     .join(",\n");
   const reads = keys.map((key, i) => `const v${i} = this${member(key)};`).join("\n");
+  // Each property is first set to null: V8 then keeps it as a tagged field, where a small integer
+  // is stored inline. A field that only ever saw numbers would become a double field, which boxes
+  // every value, small integers included (16 bytes each).
+  const tagged = keys.map((key) => `this${member(key)} = null;`).join(" ");
   const source = `return class extends Packed {
   constructor(source, depth) {
     super();
     depth++;
+    ${tagged}
     ${copyIn}
   }
   [COPY_OUT](depth) {
