@@ -611,7 +611,12 @@ export class Store {
 
   private slotFor(runId: string): RunSlot {
     let slot = this.slots.get(runId);
-    if (!slot) this.slots.set(runId, (slot = new RunSlot(runId)));
+    if (!slot) {
+      // Ids from crypto.randomUUID() are trees of about twenty concatenated strings (over 500
+      // bytes); interning flattens the very string object every record of the run refers to.
+      slot = new RunSlot(intern(runId));
+      this.slots.set(runId, slot);
+    }
     return slot;
   }
 
