@@ -14,8 +14,12 @@ class QueuedJob implements HeapItem {
   state: JobState = READY;
   deliveries = 0;
   workerId: string | null = null;
-  /** Epoch ms of the lease (or its last heartbeat); NaN when not leased. */
-  lockedAt = NaN;
+  /** Time of the lease (or its last heartbeat), null when not leased. Times are ms after the queue's base. */
+  lockedAt: number | null = null;
+  /** When the job was enqueued. */
+  createdAt: number | null = null;
+  /** Not delivered before this time; null: at once. */
+  visibleAt: number | null = null;
   lastError: string | null = null;
   /** The run's other jobs, newest first: cancelling a run needs no Set per run. */
   newerInRun: QueuedJob | null = null;
@@ -29,12 +33,8 @@ class QueuedJob implements HeapItem {
     readonly priority: number,
     readonly attempt: number,
     readonly payload: Record<string, unknown>,
-    /** Epoch ms. */
-    readonly createdAt: number,
     /** Insertion order: breaks priority ties by age even within one millisecond. */
     readonly seq: number,
-    /** Epoch ms before which the job is not delivered (0: at once). */
-    public visibleAt: number,
   ) {}
 }
 
@@ -50,7 +50,7 @@ export function jobIdFor(job: Pick<EnqueueJobInput, "workflowRunId" | "stageId" 
 }
 
 const readyBefore = (a: QueuedJob, b: QueuedJob): boolean => (a.priority !== b.priority ? a.priority > b.priority : a.seq < b.seq);
-const scheduledBefore = (a: QueuedJob, b: QueuedJob): boolean => a.visibleAt < b.visibleAt;
+const scheduledBefore = (a: QueuedJob, b: QueuedJob): boolean => a.visibleAt! < b.visibleAt!;
 
 /**
  * Job queue in memory: priority first, then age; scheduled jobs wait in a time-ordered heap;
@@ -80,13 +80,29 @@ export class InMemoryJobQueue implements JobTransport {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Times are kept as ms after the first time the queue read (small integers, which V8 stores
+   * inline, where epoch ms would each take a 16-byte box).
+   */
+  private base = NaN;
+
+  private time(date: Date): number {
+    const ms = date.getTime();
+    if (this.base !== this.base) this.base = ms;
+    return ms - this.base;
+  }
+
   private now(): number {
-    return this.clock.now().getTime();
+    return this.time(this.clock.now());
+  }
+
+  private date(time: number): Date {
+    return new Date(time + this.base);
   }
 
   /** Puts a job that is in no heap into the ready or the scheduled one. */
   private place(job: QueuedJob): void {
-    if (job.visibleAt > 0 && job.visibleAt > this.now()) {
+    if (job.visibleAt !== null && job.visibleAt > this.now()) {
       job.state = SCHEDULED;
       this.scheduled.push(job);
     } else {
@@ -101,7 +117,7 @@ export class InMemoryJobQueue implements JobTransport {
     if (job.state === LEASED) {
       this.leased.delete(job);
       job.workerId = null;
-      job.lockedAt = NaN;
+      job.lockedAt = null;
     } else if (job.state === READY) this.ready.remove(job);
     else this.scheduled.remove(job);
   }
@@ -115,10 +131,10 @@ export class InMemoryJobQueue implements JobTransport {
       input.priority ?? 5,
       input.attempt,
       input.payload ?? {},
-      this.now(),
       this.seq++,
-      input.scheduledFor ? input.scheduledFor.getTime() : 0,
     );
+    job.createdAt = this.now();
+    if (input.scheduledFor) job.visibleAt = this.time(input.scheduledFor);
     this.jobs.set(id, job);
     const newest = this.byRun.get(job.workflowRunId);
     if (newest) {
@@ -149,7 +165,7 @@ export class InMemoryJobQueue implements JobTransport {
   private promoteDueJobs(): void {
     if (this.scheduled.size === 0) return;
     const now = this.now();
-    for (let top = this.scheduled.peek(); top && top.visibleAt <= now; top = this.scheduled.peek()) {
+    for (let top = this.scheduled.peek(); top && top.visibleAt! <= now; top = this.scheduled.peek()) {
       this.scheduled.pop();
       this.place(top);
     }
@@ -196,7 +212,7 @@ export class InMemoryJobQueue implements JobTransport {
     const job = this.jobs.get(jobId);
     if (!job) return;
     this.detach(job);
-    job.visibleAt = nextPollAt.getTime();
+    job.visibleAt = this.time(nextPollAt);
     this.place(job);
   }
 
@@ -209,7 +225,7 @@ export class InMemoryJobQueue implements JobTransport {
       return;
     }
     this.detach(job);
-    job.visibleAt = 0;
+    job.visibleAt = null;
     this.place(job);
   }
 
@@ -222,9 +238,9 @@ export class InMemoryJobQueue implements JobTransport {
     const cutoff = this.now() - staleThresholdMs;
     let released = 0;
     for (const job of [...this.leased]) {
-      if (job.lockedAt <= cutoff) {
+      if (job.lockedAt !== null && job.lockedAt <= cutoff) {
         this.detach(job);
-        job.visibleAt = 0;
+        job.visibleAt = null;
         this.place(job);
         released++;
       }
@@ -256,9 +272,9 @@ export class InMemoryJobQueue implements JobTransport {
         priority: job.priority,
         attempt: job.attempt,
         workerId: job.workerId,
-        lockedAt: job.lockedAt === job.lockedAt ? new Date(job.lockedAt) : null,
-        nextPollAt: job.state === SCHEDULED ? new Date(job.visibleAt) : null,
-        createdAt: new Date(job.createdAt),
+        lockedAt: job.lockedAt === null ? null : this.date(job.lockedAt),
+        nextPollAt: job.state === SCHEDULED && job.visibleAt !== null ? this.date(job.visibleAt) : null,
+        createdAt: this.date(job.createdAt!),
       });
     }
     return records;
