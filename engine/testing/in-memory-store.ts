@@ -1094,10 +1094,12 @@ export class Store {
       const input = inputs[i]!;
       const run = this.runs.get(input.workflowRunId)!;
       const slot = run.slot;
-      // Events of one command share their causation id: store it once.
+      // Events of one command share their causation id: store it once. The comparison of two
+      // equal concatenated strings also flattens them (a causation id such as
+      // `job.execute:<run>:<stage>:<attempt>` is a tree of four cons cells until then).
       let causationId = input.causationId;
       if (causationId === slot.lastCausationId) causationId = slot.lastCausationId;
-      else slot.lastCausationId = causationId = intern(causationId);
+      else slot.lastCausationId = causationId;
       const index = slot.eventCount;
       if (this.log !== null) this.record(UNDO_EVENTS_APPENDED, slot, index, undefined);
       slot.eventTypes.push(input.eventType);
