@@ -1,8 +1,13 @@
 /**
- * The records the in-memory persistence keeps, in a compact form: fixed-shape classes (every
- * property in-object), timestamps as milliseconds relative to the store's first timestamp (small
- * integers V8 keeps unboxed, where a Date costs about 110 bytes), outbox events without the
- * fields their position already gives (run, sequence, id), empty JSON values shared.
+ * The records the in-memory persistence keeps, in a compact form:
+ * - runs and stages are fixed-shape classes (every property in-object), a stage's rarely set
+ *   fields in a side object that exists only while one is set;
+ * - their timestamps are milliseconds after the store's first timestamp (small integers, which V8
+ *   keeps inline, where a Date costs about 110 bytes); Dates are made when a record is read, so a
+ *   caller never shares one with the store;
+ * - outbox events are columns per run (no object per event); their run, sequence and id follow
+ *   from where they are stored, their times are epoch ms in an unboxed double array;
+ * - JSON values are packed copies (see json-copy.ts), empty ones shared.
  *
  * Records are changed in place. Outside a transaction nothing needs undoing: every operation
  * checks its conditions and copies its inputs before it writes, and writes synchronously. Inside
