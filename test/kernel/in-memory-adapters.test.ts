@@ -37,10 +37,10 @@ class CountingMap<K, V> extends Map<K, V> {
   }
 }
 
+/** The store's two maps keyed by run id: runs, and each run's stages, events and logs ("slots"). */
 interface StoreInternals {
   runs: Map<string, unknown>;
-  stages: Map<string, unknown>;
-  outbox: Map<string, unknown>;
+  slots: Map<string, unknown>;
 }
 
 describe("in-memory persistence", () => {
@@ -111,8 +111,7 @@ describe("in-memory persistence", () => {
 
     const store = (p as unknown as { store: StoreInternals }).store;
     const runs = (store.runs = new CountingMap(store.runs));
-    const stages = (store.stages = new CountingMap(store.stages));
-    const outbox = (store.outbox = new CountingMap(store.outbox));
+    const slots = (store.slots = new CountingMap(store.slots));
 
     expect((await p.getRunsByStatus("RUNNING")).map((r) => r.id).sort()).toEqual(["live-0", "live-1", "live-2"]);
     expect((await p.getRunsByStatus("RUNNING", { updatedBefore: clock.now(), limit: 1 })).length).toBe(0);
@@ -121,10 +120,9 @@ describe("in-memory persistence", () => {
     expect((await p.getUnpublishedOutboxEvents(100)).map((e) => e.workflowRunId).sort()).toEqual(["live-0", "live-1", "live-2"]);
     expect((await p.listRuns({ status: "RUNNING" })).runs).toHaveLength(3);
 
-    expect(runs.scans + stages.scans + outbox.scans).toBe(0);
+    expect(runs.scans + slots.scans).toBe(0);
     expect(runs.gets).toBeLessThanOrEqual(20);
-    expect(stages.gets).toBe(0);
-    expect(outbox.gets).toBeLessThanOrEqual(10);
+    expect(slots.gets).toBeLessThanOrEqual(10);
   });
 });
 
