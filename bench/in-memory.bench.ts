@@ -18,6 +18,8 @@
  * Figures only: nothing is asserted; the process exits 0 unless a scenario crashes.
  *
  * Options: --only=<name>[,<name>]  --concurrency=<n> (default 8)  --no-warmup
+ *   --node-flags="<flags>"  V8/Node flags for the child processes, e.g. --node-flags="--max-semi-space-size=4"
+ *     (a smaller young generation: see docs/benchmarks.md for what it does to RSS and throughput)
  *   --in-process  run the scenarios in this process (for profiling), e.g.
  *     node --import tsx --expose-gc --cpu-prof --cpu-prof-dir=/tmp/prof bench/in-memory.bench.ts --only=linear-1600 --in-process
  *     npx tsx bench/support/profile-summary.ts /tmp/prof/<file>.cpuprofile
@@ -39,13 +41,16 @@ const TARGETS = {
 };
 
 function parseArgs(argv: string[]) {
-  const options = { only: [] as string[], concurrency: 8, warmup: true, inProcess: false };
+  const options = { only: [] as string[], concurrency: 8, warmup: true, inProcess: false, nodeFlags: [] as string[] };
   for (const arg of argv) {
-    const [key, value] = arg.replace(/^--/, "").split("=", 2);
+    const option = arg.replace(/^--/, "");
+    const eq = option.indexOf("=");
+    const [key, value] = eq < 0 ? [option, undefined] : [option.slice(0, eq), option.slice(eq + 1)];
     if (key === "only" && value) options.only = value.split(",");
     else if (key === "concurrency" && value) options.concurrency = Math.max(1, Number(value));
     else if (key === "no-warmup") options.warmup = false;
     else if (key === "in-process") options.inProcess = true;
+    else if (key === "node-flags" && value) options.nodeFlags = value.split(/\s+/).filter(Boolean);
   }
   return options;
 }
@@ -57,10 +62,10 @@ interface ChildLauncher {
 }
 
 /** Bundles the child entry with esbuild; falls back to running the TypeScript under tsx. */
-async function createLauncher(): Promise<ChildLauncher> {
+async function createLauncher(nodeFlags: string[]): Promise<ChildLauncher> {
   const entry = fileURLToPath(new URL("./support/scenario-child.ts", import.meta.url));
   let script = entry;
-  let execArgv = [...process.execArgv.filter((a) => a !== "--expose-gc"), "--expose-gc"];
+  let execArgv = [...process.execArgv.filter((a) => a !== "--expose-gc"), "--expose-gc", ...nodeFlags];
   let describe = "child processes run the TypeScript under tsx (esbuild bundling failed; RSS includes tsx's loader)";
   let dir: string | undefined;
   try {
@@ -77,7 +82,7 @@ async function createLauncher(): Promise<ChildLauncher> {
       logLevel: "error",
       banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     });
-    execArgv = ["--expose-gc"];
+    execArgv = ["--expose-gc", ...nodeFlags];
     describe = "child processes run the sources bundled by esbuild under plain `node --expose-gc`";
   } catch (error) {
     console.error("[bench] esbuild bundling failed, running children under tsx:", error);
@@ -139,11 +144,12 @@ function printReport(spec: ScenarioSpec, r: ScenarioReport): void {
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const selected = options.only.length ? SCENARIOS.filter((s) => options.only.includes(s.name)) : SCENARIOS;
-  const launcher = options.inProcess ? undefined : await createLauncher();
+  const launcher = options.inProcess ? undefined : await createLauncher(options.nodeFlags);
   console.log("stageflow in-memory benchmark: in-memory adapters, no-op stages, node host in one process");
   console.log(
     `node ${process.version}, host concurrency ${options.concurrency}; ` +
       `${launcher ? `one fresh child process per scenario (${launcher.describe})` : "all scenarios in this process"}; ` +
+      `${options.nodeFlags.length ? `child node flags: ${options.nodeFlags.join(" ")}; ` : ""}` +
       `${options.warmup ? `warm-up of ${WARMUP_ROUNDS} x up to 200 runs of the same workflow on separate adapters (dropped, then gc) before each timed scenario` : "no warm-up"}`,
   );
   const reports = new Map<string, ScenarioReport>();
