@@ -72,18 +72,23 @@ export class StoredRun {
   }
 
   restore(s: RunSnapshot): void {
-    this.updatedAt = s.updatedAt;
-    this.version = s.version;
-    this.status = s.status;
-    this.startedAt = s.startedAt;
-    this.completedAt = s.completedAt;
-    this.duration = s.duration;
-    this.output = s.output;
-    this.totalCost = s.totalCost;
-    this.totalTokens = s.totalTokens;
-    this.currentGroup = s.currentGroup;
-    this.errorMessage = s.errorMessage;
+    copyRunState(s, this);
   }
+}
+
+/** Copies the fields of a run an update may change (a snapshot's capture and restore). */
+function copyRunState(from: RunSnapshot | StoredRun, to: RunSnapshot | StoredRun): void {
+  to.updatedAt = from.updatedAt;
+  to.version = from.version;
+  to.status = from.status;
+  to.startedAt = from.startedAt;
+  to.completedAt = from.completedAt;
+  to.duration = from.duration;
+  to.output = from.output;
+  to.totalCost = from.totalCost;
+  to.totalTokens = from.totalTokens;
+  to.currentGroup = from.currentGroup;
+  to.errorMessage = from.errorMessage;
 }
 
 /** The fields of a run an update may change, saved by a transaction before its first change. */
@@ -101,17 +106,7 @@ class RunSnapshot {
   errorMessage: string | null = null;
 
   capture(r: StoredRun): this {
-    this.updatedAt = r.updatedAt;
-    this.version = r.version;
-    this.status = r.status;
-    this.startedAt = r.startedAt;
-    this.completedAt = r.completedAt;
-    this.duration = r.duration;
-    this.output = r.output;
-    this.totalCost = r.totalCost;
-    this.totalTokens = r.totalTokens;
-    this.currentGroup = r.currentGroup;
-    this.errorMessage = r.errorMessage;
+    copyRunState(r, this);
     return this;
   }
 
@@ -243,26 +238,31 @@ export class StoredStage {
   }
 
   restore(s: StageSnapshot): void {
-    this.updatedAt = s.updatedAt;
-    this.version = s.version;
-    this.status = s.status;
-    this.attempt = s.attempt;
-    this.leaseOwner = s.leaseOwner;
-    this.leaseExpiresAt = s.leaseExpiresAt;
-    this.retryAt = s.retryAt;
-    this.startedAt = s.startedAt;
-    this.completedAt = s.completedAt;
-    this.duration = s.duration;
-    this.outputData = s.outputData;
-    this.suspendedState = s.suspendedState;
-    this.resumeData = s.resumeData;
-    this.nextPollAt = s.nextPollAt;
-    this.pollInterval = s.pollInterval;
-    this.maxWaitUntil = s.maxWaitUntil;
-    this.metrics = s.metrics;
-    this.errorMessage = s.errorMessage;
+    copyStageState(s, this);
     this.compact();
   }
+}
+
+/** Copies the fields of a stage an update may change (a snapshot's capture and restore). */
+function copyStageState(from: StageSnapshot | StoredStage, to: StageSnapshot | StoredStage): void {
+  to.updatedAt = from.updatedAt;
+  to.version = from.version;
+  to.status = from.status;
+  to.attempt = from.attempt;
+  to.leaseOwner = from.leaseOwner;
+  to.leaseExpiresAt = from.leaseExpiresAt;
+  to.retryAt = from.retryAt;
+  to.startedAt = from.startedAt;
+  to.completedAt = from.completedAt;
+  to.duration = from.duration;
+  to.outputData = from.outputData;
+  to.suspendedState = from.suspendedState;
+  to.resumeData = from.resumeData;
+  to.nextPollAt = from.nextPollAt;
+  to.pollInterval = from.pollInterval;
+  to.maxWaitUntil = from.maxWaitUntil;
+  to.metrics = from.metrics;
+  to.errorMessage = from.errorMessage;
 }
 
 /** The fields of a stage an update may change, saved by a transaction before its first change. */
@@ -287,24 +287,7 @@ class StageSnapshot {
   errorMessage: string | null = null;
 
   capture(s: StoredStage): this {
-    this.updatedAt = s.updatedAt;
-    this.version = s.version;
-    this.status = s.status;
-    this.attempt = s.attempt;
-    this.leaseOwner = s.leaseOwner;
-    this.leaseExpiresAt = s.leaseExpiresAt;
-    this.retryAt = s.retryAt;
-    this.startedAt = s.startedAt;
-    this.completedAt = s.completedAt;
-    this.duration = s.duration;
-    this.outputData = s.outputData;
-    this.suspendedState = s.suspendedState;
-    this.resumeData = s.resumeData;
-    this.nextPollAt = s.nextPollAt;
-    this.pollInterval = s.pollInterval;
-    this.maxWaitUntil = s.maxWaitUntil;
-    this.metrics = s.metrics;
-    this.errorMessage = s.errorMessage;
+    copyStageState(s, this);
     return this;
   }
 
