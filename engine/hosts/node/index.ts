@@ -36,7 +36,10 @@ export interface NodeHostConfig {
    * queue, so queued runs and higher priorities get their turn. @default 10
    */
   maxChainedStages?: number;
-  /** Called after every job (for logging and progress displays). */
+  /**
+   * Called after every job (for logging and progress displays), chained stages included: those
+   * never were queue messages and come with a job id `chained:<runId>:<stageId>:<attempt>`.
+   */
   onJobDone?: (job: DequeueResult, result: JobExecuteResult | undefined, error?: unknown) => void;
   /** Called when a loop hits an unexpected error. @default console.error */
   onError?: (error: unknown) => void;
