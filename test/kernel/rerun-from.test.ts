@@ -3,7 +3,7 @@ import { z } from "zod";
 import { defineStage, InvalidStateError, WorkflowBuilder } from "../../engine/index.js";
 import { isBlobReference, StageNotFoundError } from "../../engine/kernel/index.js";
 import { createHarness, flushAll } from "../support/kernel-harness.js";
-import { createGate, until } from "../support/gate.js";
+import { createGate, stageHeldBy, until } from "../support/gate.js";
 
 function build() {
   const executions: string[] = [];
@@ -93,22 +93,12 @@ describe("run.rerunFrom", () => {
 
   it("refuses a run that is still RUNNING and a stage the workflow does not have", async () => {
     const gate = createGate();
-    let started = false;
-    const slow = defineStage({
-      id: "slow",
-      name: "slow",
-      schemas: { input: z.unknown(), output: z.object({}), config: z.object({}) },
-      async execute() {
-        started = true;
-        await gate.promise;
-        return { output: {} };
-      },
-    });
+    const { stage: slow, started } = stageHeldBy(gate);
     const workflow = new WorkflowBuilder("rerun-running", "R", "", z.object({}), z.unknown()).pipe(slow).build();
     const h = createHarness([workflow]);
     const runId = await h.start("rerun-running", {});
     const job = h.runNextJob();
-    await until(() => started);
+    await until(started);
     await expect(h.kernel.dispatch({ type: "run.rerunFrom", workflowRunId: runId, fromStageId: "slow" })).rejects.toThrow(InvalidStateError);
     gate.open();
     await job;

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { defineStage, WorkflowBuilder, type Workflow } from "../../engine/index.js";
 import { createHarness } from "../support/kernel-harness.js";
-import { createGate, until } from "../support/gate.js";
+import { createGate, stageHeldBy, until } from "../support/gate.js";
 
 const STUCK_MS = 60_000;
 const counts = new Map<string, number>();
@@ -49,23 +49,13 @@ describe("run.reapStuck", () => {
 
   it("leaves alone runs updated recently and runs whose stage is still executing under a valid lease", async () => {
     const gate = createGate();
-    let started = false;
-    const slow = defineStage({
-      id: "slow",
-      name: "slow",
-      schemas: { input: z.unknown(), output: z.object({}), config: z.object({}) },
-      async execute() {
-        started = true;
-        await gate.promise;
-        return { output: {} };
-      },
-    });
+    const { stage: slow, started } = stageHeldBy(gate);
     const slowWorkflow = new WorkflowBuilder("slow", "Slow", "", z.object({}), z.unknown()).pipe(slow).build();
     const h = createHarness([slowWorkflow], { leaseMs: 10 * STUCK_MS });
     const runId = await h.start("slow", {});
     expect(await h.kernel.dispatch({ type: "run.reapStuck", stuckThresholdMs: STUCK_MS })).toEqual({ redriven: 0, failed: 0 });
     const job = h.runNextJob();
-    await until(() => started);
+    await until(started);
     await h.clock.tick(2 * STUCK_MS);
     expect(await h.kernel.dispatch({ type: "run.reapStuck", stuckThresholdMs: STUCK_MS })).toEqual({ redriven: 0, failed: 0 });
     expect((await h.persistence.getRun(runId))?.status).toBe("RUNNING");

@@ -1,3 +1,6 @@
+import { z } from "zod";
+import { defineStage } from "../../engine/index.js";
+
 /** A promise the test opens by hand: stage code awaits it to stay "in flight" as long as the test wants. */
 export interface Gate {
   readonly promise: Promise<void>;
@@ -28,4 +31,20 @@ export async function until(condition: () => boolean | Promise<boolean>, maxTurn
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   throw new Error(`condition not met after ${maxTurns} event-loop turns`);
+}
+
+/** A no-op stage whose execution waits for `gate`; `started()` tells whether it has begun. */
+export function stageHeldBy(gate: Gate, id = "slow") {
+  let started = false;
+  const stage = defineStage({
+    id,
+    name: id,
+    schemas: { input: z.unknown(), output: z.object({}), config: z.object({}) },
+    async execute() {
+      started = true;
+      await gate.promise;
+      return { output: {} };
+    },
+  });
+  return { stage, started: () => started };
 }

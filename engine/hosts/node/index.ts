@@ -1,6 +1,6 @@
 import type { JobExecuteResult } from "../../kernel/commands.js";
 import type { Kernel } from "../../kernel/kernel.js";
-import type { DequeueResult, JobTransport } from "../../kernel/ports.js";
+import type { DequeueResult, EnqueueJobInput, JobTransport } from "../../kernel/ports.js";
 import { dispatchJob, executeAndAcknowledge } from "../shared/execute-job.js";
 import { runMaintenance, type MaintenanceTickResult } from "../shared/maintenance-tick.js";
 
@@ -145,16 +145,16 @@ export function createNodeHost(config: NodeHostConfig): NodeHost {
     setImmediate(flush);
   };
 
-  const jobDone = (job: DequeueResult, result: JobExecuteResult | undefined, error?: unknown) => {
+  const count = (result: JobExecuteResult | undefined) => {
     stats.jobsProcessed++;
     if (result && result.outcome !== "failed") stats.jobsSucceeded++;
     else stats.jobsFailed++;
-    config.onJobDone?.(job, result, error);
   };
 
   const processJob = async (job: DequeueResult) => {
     const first = await executeAndAcknowledge(config.kernel, transport, job, config.workerId, chainStages);
-    jobDone(job, first.result, first.error);
+    count(first.result);
+    config.onJobDone?.(job, first.result, first.error);
     let next = first.result?.nextJob;
     for (let chained = 1; next; chained++) {
       if (!running || chained > maxChainedStages) {
@@ -162,23 +162,15 @@ export function createNodeHost(config: NodeHostConfig): NodeHost {
         await transport.enqueue(next).catch(onError);
         break;
       }
-      const chainedJob: DequeueResult = {
-        jobId: `chained:${next.workflowRunId}:${next.stageId}:${next.attempt}`,
-        workflowRunId: next.workflowRunId,
-        workflowId: next.workflowId,
-        stageId: next.stageId,
-        priority: next.priority ?? 5,
-        attempt: next.attempt,
-        maxAttempts: 1,
-        payload: next.payload ?? {},
-      };
-      const { result, error } = await dispatchJob(config.kernel, next, config.workerId, true).then(
-        (result) => ({ result, error: undefined }),
-        (error: unknown) => ({ result: undefined, error }),
+      const outcome = await dispatchJob(config.kernel, next, config.workerId, true).then(
+        (result) => ({ ok: true as const, result }),
+        (error: unknown) => ({ ok: false as const, error }),
       );
       // No message to hand back on an infrastructure error: enqueue the job (the claim fences a duplicate).
-      if (error !== undefined) await transport.enqueue(next).catch(onError);
-      jobDone(chainedJob, result, error);
+      if (!outcome.ok) await transport.enqueue(next).catch(onError);
+      const result = outcome.ok ? outcome.result : undefined;
+      count(result);
+      config.onJobDone?.(asChainedJob(next), result, outcome.ok ? undefined : outcome.error);
       next = result?.nextJob;
     }
     scheduleFlush();
@@ -281,3 +273,17 @@ export function createNodeHost(config: NodeHostConfig): NodeHost {
 }
 
 const processRef = globalThis.process;
+
+/** How a chained stage (never a queue message) is reported to `onJobDone`. */
+function asChainedJob(job: EnqueueJobInput): DequeueResult {
+  return {
+    jobId: `chained:${job.workflowRunId}:${job.stageId}:${job.attempt}`,
+    workflowRunId: job.workflowRunId,
+    workflowId: job.workflowId,
+    stageId: job.stageId,
+    priority: job.priority ?? 5,
+    attempt: job.attempt,
+    maxAttempts: 1,
+    payload: job.payload ?? {},
+  };
+}

@@ -6,7 +6,7 @@ import type { KernelDeps } from "../deps.js";
 import { PersistenceConflictError, StageValidationError } from "../errors.js";
 import type { EnqueueJobInput } from "../ports.js";
 import { isBlobReference, type WorkflowRunRecord, type WorkflowStageRecord } from "../records.js";
-import { measureAIUsage, NO_AI_USAGE } from "../helpers/ai-usage.js";
+import { measureAIUsage } from "../helpers/ai-usage.js";
 import { applyEffects, type AfterCommit } from "../helpers/effects.js";
 import { retryOnConflict } from "../helpers/conflict-retry.js";
 import { loadStageInputs, zodIssues } from "../helpers/load-stage-inputs.js";
@@ -112,9 +112,9 @@ function startHeartbeat(deps: KernelDeps, stage: WorkflowStageRecord, jobId: str
 /** Writes progress events one at a time, keeping only the newest while a write is in flight. */
 function createProgressWriter(deps: KernelDeps, run: WorkflowRunRecord, stage: WorkflowStageRecord) {
   let pending: ProgressUpdate | undefined;
-  let chain: Promise<void> = Promise.resolve();
+  // Undefined until the stage first reports progress, so a stage that never does awaits nothing.
+  let chain: Promise<void> | undefined;
   let scheduled = false;
-  let reported = false;
   const flush = async () => {
     scheduled = false;
     const update = pending;
@@ -134,15 +134,14 @@ function createProgressWriter(deps: KernelDeps, run: WorkflowRunRecord, stage: W
   };
   return {
     report(update: ProgressUpdate) {
-      reported = true;
       pending = update;
       if (!scheduled) {
         scheduled = true;
-        chain = chain.then(flush);
+        chain = (chain ?? Promise.resolve()).then(flush);
       }
     },
     /** The pending progress writes, or undefined when the stage never reported progress. */
-    settled: (): Promise<void> | undefined => (reported ? chain : undefined),
+    settled: (): Promise<void> | undefined => chain,
   };
 }
 
@@ -226,7 +225,7 @@ export async function handleJobExecute(deps: KernelDeps, command: JobExecuteComm
     }
   }
   if (logs.logs.length) await deps.persistence.createLogs(logs.logs).catch(() => undefined);
-  const usage = deps.aiCallLogger ? await measureAIUsage(deps, run.id, stage.stageId) : NO_AI_USAGE;
+  const usage = await measureAIUsage(deps, run.id, stage.stageId);
   const fence: StageFence = { expectedStatus: "RUNNING", expectedAttempt: stage.attempt };
   const causationId = `job.execute:${run.id}:${stage.stageId}:${stage.attempt}`;
 
