@@ -75,6 +75,30 @@ export interface JobExecuteCommand {
    * either loses nothing: the stage is PENDING without a job, which `run.reapStuck` re-drives.
    */
   readonly returnNextJob?: boolean;
+  /**
+   * Like `returnNextJob`, but the next stage of the chain is also claimed for this worker in the
+   * same commit (created RUNNING with this worker's lease, its `stage:started` written with the
+   * previous stage's `stage:completed`), and what it reads is handed over in memory. Pass the
+   * result's `nextJob.claim` back as `claim` to run it: no claim transaction and no reads of
+   * earlier outputs. Such a stage cannot be enqueued instead; a caller that never runs it holds
+   * its lease until it expires, and `lease.reapStale` then retries it like a crashed worker's.
+   */
+  readonly claimNextStage?: boolean;
+  /** A stage this worker claimed in the previous stage's commit (`nextJob.claim`); skips the claim. */
+  readonly claim?: StageClaim;
+}
+
+/**
+ * A stage attempt claimed for a worker by the commit of the stage before it. Opaque beyond these
+ * fields: it is valid only for the kernel that returned it, and only once.
+ */
+export interface StageClaim {
+  readonly workflowRunId: string;
+  readonly stageId: string;
+  /** The attempt (fencing token) the claim holds. */
+  readonly attempt: number;
+  readonly leaseOwner: string;
+  readonly leaseExpiresAt: Date;
 }
 export interface JobExecuteResult {
   readonly outcome: "completed" | "suspended" | "failed" | "retrying" | "deferred" | "skipped";
@@ -84,8 +108,11 @@ export interface JobExecuteResult {
   readonly nextPollAt?: Date;
   /** The result was discarded: the run is no longer active or this attempt lost its lease. Do not retry. */
   readonly ghost?: boolean;
-  /** With `returnNextJob`: the next stage's job, not enqueued. Execute it or enqueue it. */
-  readonly nextJob?: EnqueueJobInput;
+  /**
+   * With `returnNextJob`: the next stage's job, not enqueued. Execute it or enqueue it. With
+   * `claimNextStage` it also carries the `claim`: execute it with that claim.
+   */
+  readonly nextJob?: EnqueueJobInput & { readonly claim?: StageClaim };
 }
 
 export interface StagePollSuspendedCommand {

@@ -151,6 +151,10 @@ export interface CreateStageInput {
   status: Status;
   config?: unknown;
   attempt?: number;
+  /** A stage created already claimed (RUNNING): the lease of its first attempt. */
+  leaseOwner?: string | null;
+  leaseExpiresAt?: Date | null;
+  startedAt?: Date | null;
 }
 
 export interface UpdateStageInput extends WriteConditions {

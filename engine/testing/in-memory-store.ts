@@ -854,6 +854,9 @@ export class Store {
       input.attempt ?? 0,
       config,
     );
+    if (input.leaseOwner) stage.leaseOwner = input.leaseOwner;
+    if (input.leaseExpiresAt) stage.leaseExpiresAt = this.timeOrNull(input.leaseExpiresAt);
+    if (input.startedAt) stage.startedAt = this.timeOrNull(input.startedAt);
     this.insertStage(slot, stage);
     if (this.log !== null) {
       stage.txMark = this.txId;

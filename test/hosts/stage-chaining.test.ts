@@ -132,7 +132,7 @@ describe("node host stage chaining", () => {
     expect(enqueued.map((job) => job.stageId)).toEqual(["s1", "s2", "s3", "s4", "s5"]);
   });
 
-  it("enqueues the next stage instead of running it when the host is stopping", async () => {
+  it("finishes the stage its last commit already claimed when the host is stopping, and claims no further one", async () => {
     const gate = createGate();
     const h = createHarness([chain("c3", 3, { s1: gate })]);
     const host = startHost(h, h.queue);
@@ -142,10 +142,146 @@ describe("node host stage chaining", () => {
     const stopping = host.stop();
     gate.open();
     await stopping;
-    expect(executions).toEqual([`${runId}/s1`]);
-    expect((await h.persistence.getStage(runId, "s2"))?.status).toBe("PENDING");
+    expect(executions).toEqual([`${runId}/s1`, `${runId}/s2`]);
+    expect((await h.persistence.getStage(runId, "s3"))?.status).toBe("PENDING");
     expect(h.queue.size).toBe(1);
     await h.drain();
     expect(await status(h, runId)).toBe("COMPLETED");
+  });
+});
+
+/** Runs s1 of a fresh run by hand with claimNextStage and returns what its commit handed over. */
+async function commitFirstClaimingNext(h: Harness, workflowId: string) {
+  const runId = await h.start(workflowId, {});
+  const job = (await h.queue.dequeue("w"))!;
+  const result = await h.kernel.dispatch({
+    type: "job.execute",
+    workflowRunId: runId,
+    workflowId,
+    stageId: "s1",
+    jobId: job.jobId,
+    workerId: "w",
+    claimNextStage: true,
+  });
+  await h.queue.complete(job.jobId);
+  return { runId, result, claim: result.nextJob?.claim };
+}
+
+const eventTrail = async (h: Harness, runId: string) =>
+  (await h.persistence.getOutboxEventsByRun(runId)).map((e) => `${e.eventType}${e.payload.stageId ? ` ${String(e.payload.stageId)}` : ""}`);
+
+describe("job.execute with claimNextStage", () => {
+  it("claims the next stage in the commit: RUNNING under this worker's lease, stage:started written with stage:completed, nothing enqueued", async () => {
+    const h = createHarness([chain("c2", 2)]);
+    const { runId, result, claim } = await commitFirstClaimingNext(h, "c2");
+    expect(result).toMatchObject({ outcome: "completed", nextJob: { workflowRunId: runId, stageId: "s2", attempt: 1 } });
+    expect(claim).toMatchObject({ workflowRunId: runId, stageId: "s2", attempt: 1, leaseOwner: "w" });
+    expect(h.queue.size).toBe(0);
+    const s2 = await h.persistence.getStage(runId, "s2");
+    expect(s2).toMatchObject({ status: "RUNNING", attempt: 1, leaseOwner: "w" });
+    expect(s2?.leaseExpiresAt?.getTime()).toBe(h.clock.now().getTime() + 60_000);
+    expect(await eventTrail(h, runId)).toEqual(["workflow:created", "workflow:started", "stage:started s1", "stage:completed s1", "stage:started s2"]);
+
+    const second = await h.kernel.dispatch({ type: "job.execute", workflowRunId: runId, workflowId: "c2", stageId: "s2", workerId: "w", claim });
+    expect(second).toMatchObject({ outcome: "completed" });
+    expect(await status(h, runId)).toBe("COMPLETED");
+    // No second claim: one stage:started per stage, attempt 1 each.
+    expect(await eventTrail(h, runId)).toEqual([
+      "workflow:created",
+      "workflow:started",
+      "stage:started s1",
+      "stage:completed s1",
+      "stage:started s2",
+      "stage:completed s2",
+      "workflow:completed",
+    ]);
+    expect((await h.persistence.getStage(runId, "s2"))?.attempt).toBe(1);
+  });
+
+  it("hands the next stage its input and earlier outputs as copies: what a stage does to them does not reach the next", async () => {
+    const seen: unknown[] = [];
+    const base = z.object({ items: z.array(z.number()) });
+    const first = defineStage({
+      id: "s1",
+      name: "s1",
+      schemas: { input: z.unknown(), output: z.unknown(), config: z.object({}) },
+      async execute() {
+        return { output: { items: [1, 2] } };
+      },
+    });
+    const mutating = defineStage({
+      id: "s2",
+      name: "s2",
+      schemas: { input: z.unknown(), output: base, config: z.object({}) },
+      async execute(ctx) {
+        const earlier = ctx.require("s1" as never) as { items: number[] };
+        earlier.items.push(99);
+        return { output: { items: [3] } };
+      },
+    });
+    const reading = defineStage({
+      id: "s3",
+      name: "s3",
+      schemas: { input: base, output: base, config: z.object({}) },
+      async execute(ctx) {
+        seen.push(ctx.input, ctx.require("s1" as never));
+        return { output: ctx.input };
+      },
+    });
+    const workflow = new WorkflowBuilder("copies", "copies", "", z.object({}), z.unknown()).pipe(first).pipe(mutating).pipe(reading).build();
+    const h = createHarness([workflow]);
+    const { runId, claim } = await commitFirstClaimingNext(h, "copies");
+    const second = await h.kernel.dispatch({ type: "job.execute", workflowRunId: runId, workflowId: "copies", stageId: "s2", workerId: "w", claim, claimNextStage: true });
+    await h.kernel.dispatch({ type: "job.execute", workflowRunId: runId, workflowId: "copies", stageId: "s3", workerId: "w", claim: second.nextJob?.claim });
+    expect(seen).toEqual([{ items: [3] }, { items: [1, 2] }]);
+    expect(await status(h, runId)).toBe("COMPLETED");
+  });
+
+  it("accepts a claim once: a second dispatch with it goes through the normal claim, which refuses the running stage", async () => {
+    const gate = createGate();
+    const h = createHarness([chain("c2g", 2, { s2: gate })]);
+    const { runId, claim } = await commitFirstClaimingNext(h, "c2g");
+    const running = h.kernel.dispatch({ type: "job.execute", workflowRunId: runId, workflowId: "c2g", stageId: "s2", workerId: "w", claim });
+    await until(() => executions.length === 2);
+    const again = await h.kernel.dispatch({ type: "job.execute", workflowRunId: runId, workflowId: "c2g", stageId: "s2", workerId: "w", claim });
+    expect(again).toMatchObject({ outcome: "skipped", ghost: true });
+    gate.open();
+    expect(await running).toMatchObject({ outcome: "completed" });
+    expect(executions.filter((e) => e.endsWith("/s2"))).toHaveLength(1);
+  });
+
+  it("loses nothing when the worker dies holding a claimed stage: its lease expires and lease.reapStale retries it", async () => {
+    const h = createHarness([chain("c3", 3)]);
+    const { runId, claim } = await commitFirstClaimingNext(h, "c3");
+    expect(claim?.stageId).toBe("s2"); // ...and the worker dies here
+    await h.clock.tick(60_001);
+    expect(await h.kernel.dispatch({ type: "lease.reapStale", staleThresholdMs: 60_000 })).toMatchObject({ released: 1 });
+    // The expired lease counts as a failed attempt: s2 is retried after its backoff.
+    await h.clock.tick(60_000);
+    await h.drain();
+    expect(await status(h, runId)).toBe("COMPLETED");
+    expect(executions).toEqual([`${runId}/s1`, `${runId}/s2`, `${runId}/s3`]);
+    expect((await h.persistence.getStage(runId, "s2"))?.attempt).toBe(2);
+  });
+
+  it("discards the claimed stage's result as a ghost when the run is cancelled before it commits", async () => {
+    const h = createHarness([chain("c2", 2)]);
+    const { runId, claim } = await commitFirstClaimingNext(h, "c2");
+    await h.kernel.dispatch({ type: "run.cancel", workflowRunId: runId, reason: "user" });
+    const result = await h.kernel.dispatch({ type: "job.execute", workflowRunId: runId, workflowId: "c2", stageId: "s2", workerId: "w", claim });
+    expect(result).toMatchObject({ ghost: true });
+    expect(await status(h, runId)).toBe("CANCELLED");
+    expect((await h.persistence.getStage(runId, "s2"))?.status).toBe("CANCELLED");
+  });
+
+  it("claims nothing when the next group has several stages: they are enqueued", async () => {
+    const h = createHarness([fanOut]);
+    const runId = await h.start("fan", {});
+    const job = (await h.queue.dequeue("w"))!;
+    const result = await h.kernel.dispatch({ type: "job.execute", workflowRunId: runId, workflowId: "fan", stageId: "first", jobId: job.jobId, claimNextStage: true });
+    await h.queue.complete(job.jobId);
+    expect(result.nextJob).toBeUndefined();
+    expect(h.queue.size).toBe(2);
+    expect((await h.persistence.getStage(runId, "left"))?.status).toBe("PENDING");
   });
 });

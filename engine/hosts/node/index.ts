@@ -151,23 +151,25 @@ export function createNodeHost(config: NodeHostConfig): NodeHost {
     else stats.jobsFailed++;
   };
 
+  // A chained stage was claimed by the previous stage's commit, so it runs here even when the host
+  // is stopping (it is in-flight work like any other); only claiming yet another one stops.
+  const claimsNext = (chained: number) => chainStages && running && chained < maxChainedStages;
+
   const processJob = async (job: DequeueResult) => {
-    const first = await executeAndAcknowledge(config.kernel, transport, job, config.workerId, chainStages);
+    const first = await executeAndAcknowledge(config.kernel, transport, job, config.workerId, { claimNextStage: claimsNext(0) });
     count(first.result);
     config.onJobDone?.(job, first.result, first.error);
     let next = first.result?.nextJob;
     for (let chained = 1; next; chained++) {
-      if (!running || chained > maxChainedStages) {
-        // Back to the queue; if even that fails, run.reapStuck re-drives the PENDING stage.
-        await transport.enqueue(next).catch(onError);
-        break;
-      }
-      const outcome = await dispatchJob(config.kernel, next, config.workerId, true).then(
+      const claim = next.claim;
+      const outcome = await dispatchJob(config.kernel, next, config.workerId, { claim, claimNextStage: claimsNext(chained) }).then(
         (result) => ({ ok: true as const, result }),
         (error: unknown) => ({ ok: false as const, error }),
       );
-      // No message to hand back on an infrastructure error: enqueue the job (the claim fences a duplicate).
-      if (!outcome.ok) await transport.enqueue(next).catch(onError);
+      // No message to hand back on an infrastructure error. A claimed stage keeps this worker's
+      // lease until it expires, then lease.reapStale retries it; an unclaimed one is enqueued
+      // (the claim fences a duplicate).
+      if (!outcome.ok && !claim) await transport.enqueue(next).catch(onError);
       const result = outcome.ok ? outcome.result : undefined;
       count(result);
       config.onJobDone?.(asChainedJob(next), result, outcome.ok ? undefined : outcome.error);

@@ -1,11 +1,19 @@
-import type { JobExecuteResult } from "../../kernel/commands.js";
+import type { JobExecuteResult, StageClaim } from "../../kernel/commands.js";
 import type { Kernel } from "../../kernel/kernel.js";
 import type { DequeueResult, JobTransport } from "../../kernel/ports.js";
 
 /** A job as a host receives it: from `dequeue()` or from a queue message body. */
 export type JobMessage = Pick<DequeueResult, "workflowRunId" | "workflowId" | "stageId"> & { jobId?: string };
 
-export function dispatchJob(kernel: Kernel, job: JobMessage, workerId: string, returnNextJob = false): Promise<JobExecuteResult> {
+/** How a host runs a job: plain, or as a link of a chain (the next stage claimed in the commit). */
+export interface DispatchOptions {
+  /** Claim the next stage of a chain for this worker in the commit (`job.execute` `claimNextStage`). */
+  claimNextStage?: boolean;
+  /** The claim a previous commit handed over for this job. */
+  claim?: StageClaim;
+}
+
+export function dispatchJob(kernel: Kernel, job: JobMessage, workerId: string, options: DispatchOptions = {}): Promise<JobExecuteResult> {
   return kernel.dispatch({
     type: "job.execute",
     workflowRunId: job.workflowRunId,
@@ -13,7 +21,8 @@ export function dispatchJob(kernel: Kernel, job: JobMessage, workerId: string, r
     stageId: job.stageId,
     workerId,
     jobId: job.jobId,
-    returnNextJob,
+    claimNextStage: options.claimNextStage,
+    claim: options.claim,
   });
 }
 
@@ -27,10 +36,10 @@ export async function executeAndAcknowledge(
   transport: JobTransport,
   job: DequeueResult,
   workerId: string,
-  returnNextJob = false,
+  options: DispatchOptions = {},
 ): Promise<{ result?: JobExecuteResult; error?: unknown }> {
   try {
-    const result = await dispatchJob(kernel, job, workerId, returnNextJob);
+    const result = await dispatchJob(kernel, job, workerId, options);
     if (result.outcome === "deferred" && result.nextPollAt) await transport.suspend(job.jobId, result.nextPollAt);
     else await transport.complete(job.jobId);
     return { result };

@@ -1,7 +1,7 @@
 import type { ProgressUpdate, StageLike } from "../../core/stage.js";
 import { isSuspendedResult, type StageResult, type SuspendedResult } from "../../core/types.js";
 import type { Workflow } from "../../core/workflow.js";
-import type { JobExecuteCommand, JobExecuteResult } from "../commands.js";
+import type { JobExecuteCommand, JobExecuteResult, StageClaim } from "../commands.js";
 import type { KernelDeps } from "../deps.js";
 import { PersistenceConflictError, StageValidationError } from "../errors.js";
 import type { EnqueueJobInput } from "../ports.js";
@@ -13,14 +13,74 @@ import { loadStageInputs, zodIssues } from "../helpers/load-stage-inputs.js";
 import { recordEvents } from "../helpers/outbox.js";
 import { buildStageContext, createLogCollector } from "../helpers/stage-context.js";
 import { completeStage, failStage, isRunActive, suspendStage, type StageFence } from "../helpers/stage-outcomes.js";
-import { blobKeys, storeValue } from "../helpers/stored-values.js";
-import { getWorkflowOrThrow } from "../helpers/workflow-plan.js";
+import { blobKeys, copyJsonValue, storeValue } from "../helpers/stored-values.js";
+import { getWorkflowOrThrow, jobFor } from "../helpers/workflow-plan.js";
 
 type Claim =
-  | { kind: "claimed"; run: WorkflowRunRecord; stage: WorkflowStageRecord; stages: WorkflowStageRecord[] }
+  /** `handedOver`: the records came from the previous stage's commit, not a read of this attempt's own. */
+  | { kind: "claimed"; run: WorkflowRunRecord; stage: WorkflowStageRecord; stages: WorkflowStageRecord[]; handedOver?: boolean }
   | { kind: "done"; result: JobExecuteResult };
 
 const skipped = (reason: string): Claim => ({ kind: "done", result: { outcome: "skipped", ghost: true, error: reason } });
+
+/**
+ * A stage claimed by the commit of the stage before it, with the records its execution needs:
+ * the run, its own record and the earlier stages' (outputs copied, so nothing the previous
+ * stage's code held is shared). Valid once, and only for the kernel that made it.
+ */
+class HandedOverClaim implements StageClaim {
+  private used = false;
+
+  constructor(
+    private readonly run: WorkflowRunRecord,
+    private readonly stage: WorkflowStageRecord,
+    private readonly stages: WorkflowStageRecord[],
+  ) {}
+
+  get workflowRunId(): string {
+    return this.stage.workflowRunId;
+  }
+  get stageId(): string {
+    return this.stage.stageId;
+  }
+  get attempt(): number {
+    return this.stage.attempt;
+  }
+  get leaseOwner(): string {
+    return this.stage.leaseOwner ?? "";
+  }
+  get leaseExpiresAt(): Date {
+    return this.stage.leaseExpiresAt ?? new Date(0);
+  }
+
+  /** The claim for this command, once; undefined when it is used or names another stage. */
+  take(command: JobExecuteCommand): Claim | undefined {
+    if (this.used || command.workflowRunId !== this.workflowRunId || command.stageId !== this.stageId) return undefined;
+    this.used = true;
+    return { kind: "claimed", run: this.run, stage: this.stage, stages: this.stages, handedOver: true };
+  }
+}
+
+/**
+ * What the next stage reads, handed over instead of read back: the earlier stages' completed
+ * records with this stage's as just committed, and the claimed record last. Outputs are given to
+ * stage code exactly once as copies: records this attempt read itself were shown to its code
+ * as they are, so they are copied here; handed-over ones were shown as copies and stay as they are.
+ */
+function handOver(
+  stages: WorkflowStageRecord[],
+  committed: WorkflowStageRecord,
+  claimed: WorkflowStageRecord,
+  exposed: boolean,
+): WorkflowStageRecord[] {
+  const records: WorkflowStageRecord[] = [];
+  for (const record of stages) {
+    if (record.stageId === committed.stageId) records.push(committed);
+    else if (record.status === "COMPLETED") records.push(exposed ? { ...record, outputData: copyJsonValue(record.outputData) } : record);
+  }
+  records.push(claimed);
+  return records;
+}
 
 /**
  * Phase 1: claim the stage attempt. The write sets a new attempt number (the fencing token) and
@@ -160,12 +220,13 @@ async function runStage(
   stages: WorkflowStageRecord[],
   jobId: string | undefined,
   logs: ReturnType<typeof createLogCollector>,
+  handedOver: boolean,
 ): Promise<Execution> {
   const controller = new LazyAbortController();
   const stopHeartbeat = startHeartbeat(deps, stage, jobId, controller);
   const progress = createProgressWriter(deps, run, stage);
   try {
-    const { stageInput, config, workflowContext, unloadedOutputs } = await loadStageInputs(deps, run, workflow, stageDef, stages);
+    const { stageInput, config, workflowContext, unloadedOutputs } = await loadStageInputs(deps, run, workflow, stageDef, stages, handedOver);
     const ctx = buildStageContext({
       deps,
       workflowRunId: run.id,
@@ -208,12 +269,14 @@ export async function handleJobExecute(deps: KernelDeps, command: JobExecuteComm
   if (!stageDef) return { outcome: "skipped", ghost: true, error: `stage ${command.stageId} is not in workflow ${workflow.id}` };
   const workerId = command.workerId ?? deps.workerId;
 
-  const claim = await claimStage(deps, command, stageDef, workerId);
+  const handedOver = command.claim instanceof HandedOverClaim ? command.claim.take(command) : undefined;
+  const claim = handedOver ?? (await claimStage(deps, command, stageDef, workerId));
   if (claim.kind === "done") return claim.result;
   const { run, stage, stages } = claim;
   const startedAtMs = deps.clock.now().getTime();
   const logs = createLogCollector(run.id, stage.stageId);
-  const execution = await runStage(deps, run, workflow, stageDef, stage, stages, command.jobId, logs);
+  const handedOverRecords = claim.handedOver === true;
+  const execution = await runStage(deps, run, workflow, stageDef, stage, stages, command.jobId, logs, handedOverRecords);
 
   // Work that needs I/O happens before the commit transaction, which then stays short.
   let storedOutput: unknown;
@@ -229,7 +292,7 @@ export async function handleJobExecute(deps: KernelDeps, command: JobExecuteComm
   const fence: StageFence = { expectedStatus: "RUNNING", expectedAttempt: stage.attempt };
   const causationId = `job.execute:${run.id}:${stage.stageId}:${stage.attempt}`;
 
-  type Committed = { result: JobExecuteResult; effects?: AfterCommit };
+  type Committed = { result: JobExecuteResult; effects?: AfterCommit; claimed?: WorkflowStageRecord; changed?: WorkflowStageRecord };
   const committed = await retryOnConflict(() =>
     deps.persistence.withTransaction(async (tx): Promise<Committed> => {
       const [currentRun, current] = await Promise.all([tx.getRun(run.id), tx.getStage(run.id, stage.stageId)]);
@@ -238,6 +301,8 @@ export async function handleJobExecute(deps: KernelDeps, command: JobExecuteComm
         return { result: { outcome: execution.kind === "error" ? "failed" : execution.kind === "suspended" ? "suspended" : "completed", ghost: true } };
       }
       if (execution.kind === "output") {
+        const now = deps.clock.now();
+        const claimNextFor = command.claimNextStage ? { workerId, now, leaseExpiresAt: new Date(now.getTime() + deps.leaseMs) } : undefined;
         const settled = await completeStage(tx, deps, {
           run: currentRun,
           stage: current,
@@ -249,8 +314,9 @@ export async function handleJobExecute(deps: KernelDeps, command: JobExecuteComm
           startedAtMs,
           storedOutput,
           customMetrics: execution.result.customMetrics,
+          claimNextFor,
         });
-        return { result: { outcome: "completed", output: execution.output }, effects: settled.effects };
+        return { result: { outcome: "completed", output: execution.output }, effects: settled.effects, claimed: settled.claimed, changed: settled.changed };
       }
       const base = { run: currentRun, stage: current, workflow, stageDef, fence, usage, causationId, startedAtMs };
       if (execution.kind === "suspended") {
@@ -279,7 +345,13 @@ export async function handleJobExecute(deps: KernelDeps, command: JobExecuteComm
   }
   const effects = committed.effects;
   if (!effects) return committed.result;
-  const nextJob = command.returnNextJob ? takeChainedJob(effects) : undefined;
+  const { claimed, changed } = committed;
+  const nextJob =
+    claimed && changed
+      ? { ...jobFor(run, { stageId: claimed.stageId, attempt: claimed.attempt - 1 }), claim: new HandedOverClaim(run, claimed, handOver(stages, changed, claimed, !handedOverRecords)) }
+      : command.returnNextJob
+        ? takeChainedJob(effects)
+        : undefined;
   await applyEffects(deps, effects);
   return nextJob ? { ...committed.result, nextJob } : committed.result;
 }

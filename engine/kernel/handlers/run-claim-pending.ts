@@ -26,7 +26,7 @@ export async function handleRunClaimPending(deps: KernelDeps, command: RunClaimP
           startedAt: deps.clock.now(),
           currentGroup: 0,
         });
-        const firstJobs = await createGroupStages(tx, run, workflow, 0);
+        const { jobs: firstJobs } = await createGroupStages(tx, run, workflow, 0);
         await recordEvents(tx, deps, run.id, [{ type: "workflow:started", workflowId: run.workflowId }], `run.claimPending:${command.workerId}`);
         return firstJobs;
       });

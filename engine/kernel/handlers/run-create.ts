@@ -69,7 +69,7 @@ export async function handleRunCreate(
       startedAt: now,
       currentGroup: 0,
     });
-    const firstJobs = await createGroupStages(tx, run, workflow, 0);
+    const { jobs: firstJobs } = await createGroupStages(tx, run, workflow, 0);
     await recordEvents(
       tx,
       deps,

@@ -50,7 +50,7 @@ export async function handleRunRerunFrom(deps: KernelDeps, command: RunRerunFrom
         startedAt: now,
       });
       const effects = noEffects();
-      effects.enqueue.push(...(await createGroupStages(tx, restarted, workflow, fromGroup, attemptBase)));
+      effects.enqueue.push(...(await createGroupStages(tx, restarted, workflow, fromGroup, attemptBase)).jobs);
       effects.deleteBlobPrefixes.push(...reset.map((s) => blobKeys.stagePrefix(run.id, s.stageId)), blobKeys.runOutput(run.id));
       await recordEvents(
         tx,

@@ -3,7 +3,7 @@ import type { Workflow } from "../../core/workflow.js";
 import type { KernelDeps } from "../deps.js";
 import { ValidationError, type ValidationIssue } from "../errors.js";
 import type { WorkflowRunRecord, WorkflowStageRecord } from "../records.js";
-import { needsResolving, resolveValue } from "./stored-values.js";
+import { copyJsonValue, needsResolving, resolveValue } from "./stored-values.js";
 import { storedGroupOutput } from "./workflow-plan.js";
 
 export function zodIssues(error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string; code?: string }> }): ValidationIssue[] {
@@ -20,7 +20,8 @@ export function zodIssues(error: { issues: ReadonlyArray<{ path: PropertyKey[]; 
  * output. Outputs moved to the BlobStore cost a read each, so they are loaded only for the
  * stage's input and its declared `dependencies`: a chain of large outputs costs linear, not
  * quadratic, reads. A stage that declares no dependencies gets every output (the reference
- * engine's behaviour).
+ * engine's behaviour). `copyOutputs`: the records are shared with the kernel (handed over from
+ * the previous stage's commit), so the stage gets copies of their outputs.
  */
 export async function loadStageInputs(
   deps: KernelDeps,
@@ -28,6 +29,7 @@ export async function loadStageInputs(
   workflow: Workflow,
   stageDef: StageLike,
   stages: WorkflowStageRecord[],
+  copyOutputs = false,
 ): Promise<{ stageInput: unknown; config: unknown; workflowContext: Record<string, unknown>; unloadedOutputs: string[] }> {
   const byId = new Map(stages.map((s) => [s.stageId, s]));
   const group = workflow.getExecutionGroupIndex(stageDef.id);
@@ -46,7 +48,7 @@ export async function loadStageInputs(
       workflowContext[s.stageId] = undefined;
       fromBlobs.push(resolveValue(deps, s.outputData).then((value) => void (workflowContext[s.stageId] = value)));
     } else {
-      workflowContext[s.stageId] = s.outputData;
+      workflowContext[s.stageId] = copyOutputs ? copyJsonValue(s.outputData) : s.outputData;
     }
   }
   if (fromBlobs.length) await Promise.all(fromBlobs);

@@ -7,7 +7,7 @@ import type { UpdateRunInput, WorkflowRunRecord, WorkflowStageRecord } from "../
 import { noEffects, type AfterCommit } from "./effects.js";
 import { recordEvents } from "./outbox.js";
 import { blobKeys, storeValue } from "./stored-values.js";
-import { createGroupStages, storedGroupOutput } from "./workflow-plan.js";
+import { createGroupStages, storedGroupOutput, type ClaimFor } from "./workflow-plan.js";
 
 export type SettleAction = "advanced" | "completed" | "failed" | "suspended" | "resumed" | "noop";
 
@@ -21,12 +21,16 @@ export interface SettleInput {
   addTokens?: number;
   /** The stage record as the caller's transaction just wrote it (saves reading it back). */
   changed?: WorkflowStageRecord;
+  /** Claim the next group, if it is one stage, for this worker (see `createGroupStages`). */
+  claimNextFor?: ClaimFor;
 }
 
 export interface SettleResult {
   action: SettleAction;
   effects: AfterCommit;
   nextGroup?: number;
+  /** With `claimNextFor`: the next group's one stage, created RUNNING for that worker. */
+  claimed?: WorkflowStageRecord;
 }
 
 /**
@@ -63,6 +67,7 @@ export async function settleRun(tx: Persistence, deps: KernelDeps, input: Settle
   const effects = noEffects();
   let action: SettleAction = "noop";
   let nextGroup: number | undefined;
+  let claimed: WorkflowStageRecord | undefined;
 
   const failed = groupRecords.find((s) => s.status === "FAILED");
   const allDone = groupRecords.length === planned.length && groupRecords.every((s) => s.status === "COMPLETED" || s.status === "SKIPPED");
@@ -93,7 +98,9 @@ export async function settleRun(tx: Persistence, deps: KernelDeps, input: Settle
       patch.status = "RUNNING";
       events.push({ type: "workflow:resumed", workflowId: run.workflowId });
     }
-    effects.enqueue.push(...(await createGroupStages(tx, run, workflow, nextGroup)));
+    const created = await createGroupStages(tx, run, workflow, nextGroup, undefined, input.claimNextFor);
+    effects.enqueue.push(...created.jobs);
+    claimed = created.claimed;
   } else if (allDone) {
     action = "completed";
     const combined = storedGroupOutput(workflow, group, byId ?? new Map(groupRecords.map((s) => [s.stageId, s])));
@@ -118,7 +125,8 @@ export async function settleRun(tx: Persistence, deps: KernelDeps, input: Settle
     events.push({ type: "workflow:resumed", workflowId: run.workflowId });
   }
 
+  if (claimed) events.push({ type: "stage:started", stageId: claimed.stageId, stageName: claimed.stageName, attempt: claimed.attempt });
   await tx.updateRun(run.id, patch);
   await recordEvents(tx, deps, run.id, events, input.causationId);
-  return { action, effects, nextGroup };
+  return { action, effects, nextGroup, claimed };
 }

@@ -8,7 +8,7 @@ import type { KernelEventInput } from "../events.js";
 import type { UpdateStageInput, WorkflowRunRecord, WorkflowStageRecord } from "../records.js";
 import { usageToAdd, type AIUsage } from "./ai-usage.js";
 import { settleRun, type SettleResult } from "./settle-run.js";
-import { jobFor } from "./workflow-plan.js";
+import { jobFor, type ClaimFor } from "./workflow-plan.js";
 
 /** Identifies the stage version a commit was decided on; the write only holds if it is unchanged. */
 export interface StageFence {
@@ -44,16 +44,26 @@ export function settleAfter(
   input: Pick<OutcomeBase, "run" | "workflow" | "causationId" | "usage">,
   event: KernelEventInput,
   changed?: WorkflowStageRecord,
+  claimNextFor?: ClaimFor,
 ): Promise<SettleResult> {
   const { addCost, addTokens } = usageToAdd(input.run, input.usage);
-  return settleRun(tx, deps, { run: input.run, workflow: input.workflow, causationId: input.causationId, addCost, addTokens, events: [event], changed });
+  return settleRun(tx, deps, {
+    run: input.run,
+    workflow: input.workflow,
+    causationId: input.causationId,
+    addCost,
+    addTokens,
+    events: [event],
+    changed,
+    claimNextFor,
+  });
 }
 
 export async function completeStage(
   tx: Persistence,
   deps: KernelDeps,
-  input: OutcomeBase & { storedOutput: unknown; customMetrics?: Record<string, number> },
-): Promise<SettleResult> {
+  input: OutcomeBase & { storedOutput: unknown; customMetrics?: Record<string, number>; claimNextFor?: ClaimFor },
+): Promise<SettleResult & { changed: WorkflowStageRecord }> {
   const now = deps.clock.now().getTime();
   const duration = now - input.startedAtMs;
   const metrics: Record<string, number> = { startTime: input.startedAtMs, endTime: now, duration };
@@ -73,7 +83,7 @@ export async function completeStage(
     errorMessage: null,
     metrics,
   });
-  return settleAfter(
+  const settled = await settleAfter(
     tx,
     deps,
     input,
@@ -87,7 +97,9 @@ export async function completeStage(
       tokens: input.usage.stageTokens,
     },
     changed,
+    input.claimNextFor,
   );
+  return Object.assign(settled, { changed });
 }
 
 /**

@@ -44,6 +44,16 @@ export async function resolveValue(deps: KernelDeps, stored: unknown): Promise<u
   return stored;
 }
 
+/** A deep copy of a JSON value (what stage outputs are), so two stages never share one object. */
+export function copyJsonValue(value: unknown): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map(copyJsonValue);
+  if (value instanceof Date) return new Date(value.getTime());
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) copy[key] = copyJsonValue((value as Record<string, unknown>)[key]);
+  return copy;
+}
+
 export const blobKeys = {
   runInput: (runId: string) => `runs/${runId}/input.json`,
   runOutput: (runId: string) => `runs/${runId}/output.json`,

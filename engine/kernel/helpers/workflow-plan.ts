@@ -25,10 +25,25 @@ export function jobFor(run: WorkflowRunRecord, stage: Pick<WorkflowStageRecord, 
   };
 }
 
+/** Who a created stage is claimed for: its first attempt starts RUNNING under this lease. */
+export interface ClaimFor {
+  workerId: string;
+  now: Date;
+  leaseExpiresAt: Date;
+}
+
+export interface CreatedGroup {
+  /** Jobs to enqueue after commit (none for a stage created claimed). */
+  jobs: EnqueueJobInput[];
+  /** The group's one stage, created RUNNING for `claimFor`. */
+  claimed?: WorkflowStageRecord;
+}
+
 /**
  * Creates the stage records of an execution group (PENDING) inside the caller's transaction and
  * returns the jobs to enqueue after commit. `attemptBase` keeps fencing tokens (and job
- * de-duplication ids) increasing across reruns.
+ * de-duplication ids) increasing across reruns. With `claimFor`, a group of one stage is created
+ * already claimed (RUNNING, first attempt, leased) instead of queued.
  */
 export async function createGroupStages(
   tx: Persistence,
@@ -36,22 +51,29 @@ export async function createGroupStages(
   workflow: Workflow,
   group: number,
   attemptBase: ReadonlyMap<string, number> = new Map(),
-): Promise<EnqueueJobInput[]> {
+  claimFor?: ClaimFor,
+): Promise<CreatedGroup> {
+  const planned = workflow.getStagesInExecutionGroup(group);
+  const claim = planned.length === 1 ? claimFor : undefined;
   const jobs: EnqueueJobInput[] = [];
-  for (const stage of workflow.getStagesInExecutionGroup(group)) {
+  let claimed: WorkflowStageRecord | undefined;
+  for (const stage of planned) {
+    const base = attemptBase.get(stage.id) ?? 0;
     const record = await tx.createStage({
       workflowRunId: run.id,
       stageId: stage.id,
       stageName: stage.name,
       stageNumber: workflow.getStageNumber(stage.id),
       executionGroup: group,
-      status: "PENDING",
+      status: claim ? "RUNNING" : "PENDING",
       config: run.config[stage.id] ?? {},
-      attempt: attemptBase.get(stage.id) ?? 0,
+      attempt: claim ? base + 1 : base,
+      ...(claim && { leaseOwner: claim.workerId, leaseExpiresAt: claim.leaseExpiresAt, startedAt: claim.now }),
     });
-    jobs.push(jobFor(run, record));
+    if (claim) claimed = record;
+    else jobs.push(jobFor(run, record));
   }
-  return jobs;
+  return { jobs, claimed };
 }
 
 /** The output of a group as stored: one stage's stored value, or a map by stage id for a parallel group. */
