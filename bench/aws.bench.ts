@@ -101,13 +101,26 @@ function resetMeter(): void {
 // Workflows -------------------------------------------------------------------------------------
 
 const KB = "k".repeat(1000);
+
+/**
+ * When each stage's code started and returned (`<runId>/<stageId>`, ms on one monotonic clock:
+ * both workers run in this process). Stage-to-stage time is what a user waits between one
+ * stage's code returning and the next one's starting: the commit, the hand-over or queue hop,
+ * and the claim, whatever the timestamps stored on the records say.
+ */
+const stageTimes = new Map<string, { start: number; end: number }>();
+
 const noop = (id: string) =>
   defineStage({
     id,
     name: id,
     schemas: { input: z.object({}).passthrough(), output: z.object({ data: z.string() }), config: z.object({}) },
-    async execute() {
-      return { output: { data: KB } };
+    async execute(ctx) {
+      const start = performance.now();
+      stageTimes.set(`${ctx.workflowRunId}/${id}`, { start, end: start });
+      const output = { data: KB };
+      stageTimes.get(`${ctx.workflowRunId}/${id}`)!.end = performance.now();
+      return { output };
     },
   });
 
@@ -243,15 +256,15 @@ async function runScenario(
   }
   const snapshot = { requests: new Map(meter.requests), units: new Map(meter.units), readUnits: meter.readUnits, writeUnits: meter.writeUnits, latency: new Map(meter.latency) };
 
+  // From the last stage of one group returning to the first stage of the next starting.
   const gapsMs: number[] = [];
   for (const id of runIds) {
-    const stages = (await quiet.getStagesByRun(id)).sort((a, b) => a.stageNumber - b.stageNumber);
-    for (let i = 1; i < stages.length; i++) {
-      const previous = stages[i - 1];
-      const next = stages[i];
-      if (previous.executionGroup !== next.executionGroup && previous.completedAt && next.startedAt) {
-        gapsMs.push(next.startedAt.getTime() - previous.completedAt.getTime());
-      }
+    for (let group = 1; group < workflow.executionGroups.length; group++) {
+      const times = (g: number) => workflow.getStagesInExecutionGroup(g).map((stage) => stageTimes.get(`${id}/${stage.id}`));
+      const previous = times(group - 1);
+      const next = times(group);
+      if (previous.some((t) => !t) || next.some((t) => !t)) continue;
+      gapsMs.push(Math.min(...next.map((t) => t!.start)) - Math.max(...previous.map((t) => t!.end)));
     }
   }
   await logItemSizes(env.quietClients, env.tableName, runIds[0]);
@@ -335,7 +348,8 @@ function report(result: ScenarioResult, puttedEvents: number): { overheadPerMill
   console.log(`  S3 requests         ${fmt(s3)}  (${s3Put + s3Get} requests; outputs under the inline threshold should cause none)`);
   const rtt = [...result.latency].sort().map(([key, ms]) => `${key.replace(/^[a-z]+:/, "")} ${percentile(ms, 50).toFixed(1)}`);
   console.log(`Round trips, p50 ms: ${rtt.join(", ")}`);
-  console.log(`Stage commit -> next stage start: p50 ${percentile(result.gapsMs, 50)} ms, p99 ${percentile(result.gapsMs, 99)} ms (${result.gapsMs.length} transitions)`);
+  const gap = (p: number) => percentile(result.gapsMs, p).toFixed(1);
+  console.log(`Stage code returned -> next stage code started: p50 ${gap(50)} ms, p99 ${gap(99)} ms (${result.gapsMs.length} transitions; target p50 < 30 ms)`);
   return { overheadPerMillion: overhead };
 }
 

@@ -6,7 +6,9 @@
  *   fan-out-50     50 runs of 1 stage + a parallel group of 20 + 1 stage
  *   linear-1600  1,600 runs of the linear workflow
  *
- * Each scenario runs in a fresh child process. The child is the TypeScript sources bundled by
+ * Each scenario runs in a fresh child process and is timed several times on fresh adapters
+ * (9 times for the 200-run and 50-run scenarios, 3 for 1,600 runs); figures are the median
+ * repetition's, peak RSS that of the first repetition. The child is the TypeScript sources bundled by
  * esbuild into one JavaScript file and run by plain `node --expose-gc`, as the engine runs in
  * production (compiled), so the RSS figures do not include tsx's loader thread (~30 MiB); if
  * bundling fails, the child runs under tsx instead and the header says so. Before the timed
@@ -134,6 +136,8 @@ function printReport(spec: ScenarioSpec, r: ScenarioReport): void {
         ? `reference engine ~${fmt(TARGETS.reference1600)}/s`
         : "";
   console.log(`  stage executions/s   ${fmt(perSecond)}${note ? `   (${note})` : ""}   [per CPU-second: ${fmt(perCpuSecond(o))}]`);
+  const range = r.throughputs;
+  console.log(`  of ${range.length} repetitions   median above; lowest ${fmt(range[0]!)}/s, highest ${fmt(range[range.length - 1]!)}/s`);
   console.log(
     `  peak RSS             ${fmt(r.peakRssMiB, 1)} MiB   (target < ${TARGETS.maxRssMiB} MiB: ${mark(r.peakRssMiB < TARGETS.maxRssMiB)}; ` +
       `at start ${fmt(r.startRssMiB, 1)} MiB, after warm-up + gc ${fmt(r.baselineRssMiB, 1)} MiB; ${r.rssSamples} samples; ` +
