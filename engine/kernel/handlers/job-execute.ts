@@ -9,7 +9,7 @@ import { isBlobReference, type WorkflowRunRecord, type WorkflowStageRecord } fro
 import { measureAIUsage } from "../helpers/ai-usage.js";
 import { applyEffects, type AfterCommit } from "../helpers/effects.js";
 import { retryOnConflict } from "../helpers/conflict-retry.js";
-import { loadStageInputs, zodIssues } from "../helpers/load-stage-inputs.js";
+import { loadStageInputs, zodIssues, type EarlierOutput } from "../helpers/load-stage-inputs.js";
 import { recordEvents } from "../helpers/outbox.js";
 import { buildStageContext, createLogCollector } from "../helpers/stage-context.js";
 import { completeStage, failStage, isRunActive, suspendStage, type StageFence } from "../helpers/stage-outcomes.js";
@@ -17,8 +17,11 @@ import { blobKeys, copyJsonValue, storeValue } from "../helpers/stored-values.js
 import { getWorkflowOrThrow, jobFor } from "../helpers/workflow-plan.js";
 
 type Claim =
-  /** `handedOver`: the records came from the previous stage's commit, not a read of this attempt's own. */
-  | { kind: "claimed"; run: WorkflowRunRecord; stage: WorkflowStageRecord; stages: WorkflowStageRecord[]; handedOver?: boolean }
+  /**
+   * `stages`: what the stage reads of the run's stages (every record, or just the earlier
+   * outputs). `handedOver`: they came from the previous stage's commit, not a read of this attempt.
+   */
+  | { kind: "claimed"; run: WorkflowRunRecord; stage: WorkflowStageRecord; stages: ReadonlyArray<EarlierOutput>; handedOver?: boolean }
   | { kind: "done"; result: JobExecuteResult };
 
 const skipped = (reason: string): Claim => ({ kind: "done", result: { outcome: "skipped", ghost: true, error: reason } });
@@ -34,7 +37,7 @@ class HandedOverClaim implements StageClaim {
   constructor(
     private readonly run: WorkflowRunRecord,
     private readonly stage: WorkflowStageRecord,
-    private readonly stages: WorkflowStageRecord[],
+    private readonly stages: ReadonlyArray<EarlierOutput>,
   ) {}
 
   get workflowRunId(): string {
@@ -62,24 +65,21 @@ class HandedOverClaim implements StageClaim {
 }
 
 /**
- * What the next stage reads, handed over instead of read back: the earlier stages' completed
- * records with this stage's as just committed, and the claimed record last. Outputs are given to
- * stage code exactly once as copies: records this attempt read itself were shown to its code
- * as they are, so they are copied here; handed-over ones were shown as copies and stay as they are.
+ * What the next stage reads, handed over instead of read back: the earlier completed stages'
+ * outputs with this stage's as just committed (no whole records: a chain holds these until it
+ * ends). Outputs are given to stage code exactly once as copies: those this attempt read itself
+ * were shown to its code as they are, so they are copied here; handed-over ones were shown as
+ * copies and are passed on as they are.
  */
-function handOver(
-  stages: WorkflowStageRecord[],
-  committed: WorkflowStageRecord,
-  claimed: WorkflowStageRecord,
-  exposed: boolean,
-): WorkflowStageRecord[] {
-  const records: WorkflowStageRecord[] = [];
+function handOver(stages: ReadonlyArray<EarlierOutput>, committed: WorkflowStageRecord, exposed: boolean): EarlierOutput[] {
+  const outputs: EarlierOutput[] = [];
   for (const record of stages) {
-    if (record.stageId === committed.stageId) records.push(committed);
-    else if (record.status === "COMPLETED") records.push(exposed ? { ...record, outputData: copyJsonValue(record.outputData) } : record);
+    if (record.status !== "COMPLETED" || record.stageId === committed.stageId) continue;
+    const outputData = exposed ? copyJsonValue(record.outputData) : record.outputData;
+    outputs.push({ stageId: record.stageId, status: record.status, executionGroup: record.executionGroup, outputData });
   }
-  records.push(claimed);
-  return records;
+  outputs.push({ stageId: committed.stageId, status: committed.status, executionGroup: committed.executionGroup, outputData: committed.outputData });
+  return outputs;
 }
 
 /**
@@ -217,7 +217,7 @@ async function runStage(
   workflow: Workflow,
   stageDef: StageLike,
   stage: WorkflowStageRecord,
-  stages: WorkflowStageRecord[],
+  stages: ReadonlyArray<EarlierOutput>,
   jobId: string | undefined,
   logs: ReturnType<typeof createLogCollector>,
   handedOver: boolean,
@@ -348,7 +348,7 @@ export async function handleJobExecute(deps: KernelDeps, command: JobExecuteComm
   const { claimed, changed } = committed;
   const nextJob =
     claimed && changed
-      ? { ...jobFor(run, { stageId: claimed.stageId, attempt: claimed.attempt - 1 }), claim: new HandedOverClaim(run, claimed, handOver(stages, changed, claimed, !handedOverRecords)) }
+      ? { ...jobFor(run, { stageId: claimed.stageId, attempt: claimed.attempt - 1 }), claim: new HandedOverClaim(run, claimed, handOver(stages, changed, !handedOverRecords)) }
       : command.returnNextJob
         ? takeChainedJob(effects)
         : undefined;

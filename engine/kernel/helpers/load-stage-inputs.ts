@@ -14,6 +14,9 @@ export function zodIssues(error: { issues: ReadonlyArray<{ path: PropertyKey[]; 
   }));
 }
 
+/** What a stage reads of an earlier stage's record. */
+export type EarlierOutput = Pick<WorkflowStageRecord, "stageId" | "status" | "executionGroup" | "outputData">;
+
 /**
  * Everything a stage reads: its input (the previous group's output, or the run input), its
  * parsed config and the earlier outputs. One query for the stage records gives every inline
@@ -28,7 +31,7 @@ export async function loadStageInputs(
   run: WorkflowRunRecord,
   workflow: Workflow,
   stageDef: StageLike,
-  stages: WorkflowStageRecord[],
+  stages: ReadonlyArray<EarlierOutput>,
   copyOutputs = false,
 ): Promise<{ stageInput: unknown; config: unknown; workflowContext: Record<string, unknown>; unloadedOutputs: string[] }> {
   const byId = new Map(stages.map((s) => [s.stageId, s]));

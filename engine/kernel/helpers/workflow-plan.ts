@@ -80,7 +80,7 @@ export async function createGroupStages(
 export function storedGroupOutput(
   workflow: Workflow,
   group: number,
-  stagesById: ReadonlyMap<string, WorkflowStageRecord>,
+  stagesById: ReadonlyMap<string, Pick<WorkflowStageRecord, "outputData">>,
 ): unknown {
   const stages: ReadonlyArray<StageLike> = workflow.getStagesInExecutionGroup(group);
   if (stages.length === 1) return stagesById.get(stages[0]!.id)?.outputData ?? null;
