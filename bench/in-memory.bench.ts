@@ -140,8 +140,8 @@ function printReport(spec: ScenarioSpec, r: ScenarioReport): void {
   console.log(`  of ${range.length} repetitions   median above; lowest ${fmt(range[0]!)}/s, highest ${fmt(range[range.length - 1]!)}/s`);
   console.log(
     `  peak RSS             ${fmt(r.peakRssMiB, 1)} MiB   (target < ${TARGETS.maxRssMiB} MiB: ${mark(r.peakRssMiB < TARGETS.maxRssMiB)}; ` +
-      `at start ${fmt(r.startRssMiB, 1)} MiB, after warm-up + gc ${fmt(r.baselineRssMiB, 1)} MiB; ${r.rssSamples} samples; ` +
-      `heap after gc at end, all records stored: ${r.outcome.heapAtEndMiB === undefined ? "n/a" : `${fmt(r.outcome.heapAtEndMiB, 1)} MiB`})`,
+      `at start ${fmt(r.startRssMiB, 1)} MiB, after warm-up ${fmt(r.baselineRssMiB, 1)} MiB; ${r.rssSamples} samples; ` +
+      `heap after a full gc at the end of the last repetition, its records stored: ${r.outcome.heapAtEndMiB === undefined ? "n/a" : `${fmt(r.outcome.heapAtEndMiB, 1)} MiB`})`,
   );
 }
 

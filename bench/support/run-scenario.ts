@@ -15,6 +15,11 @@ export interface ScenarioOptions {
   timeoutMs?: number;
   /** Called every 5 ms (the node host yields to timers at least that often) and at the end; the caller samples memory here. */
   sample?: () => void;
+  /**
+   * Measure the heap after a full GC at the end (needs --expose-gc). A forced full GC slows the
+   * next scenario run in this process for a while, so only the last one should. @default true
+   */
+  measureHeap?: boolean;
 }
 
 export interface ScenarioOutcome {
@@ -133,7 +138,7 @@ export async function runScenario(workflow: Workflow, options: ScenarioOptions):
     if (published === 0) break;
   }
   options.sample?.();
-  const gc = (globalThis as { gc?: () => void }).gc;
+  const gc = options.measureHeap === false ? undefined : (globalThis as { gc?: () => void }).gc;
   gc?.();
   const heapAtEndMiB = gc ? process.memoryUsage().heapUsed / (1024 * 1024) : undefined;
   // BENCH_HEAP_SNAPSHOT=<file>: what the stores retain, for `bench/support/heap-summary.ts`.

@@ -27,8 +27,18 @@ function resolveConfig(config: KernelConfig): KernelDeps {
     if (!config[port]) throw new TypeError(`createKernel: missing port "${port}"`);
   }
   const leaseMs = config.leaseMs ?? 60_000;
+  // Every field spelled out, no spread: an object spread can give each kernel's deps a hidden
+  // class of its own, and then every new kernel deoptimizes the hot path (every function that
+  // reads deps) until it is compiled again: about a thousand slow stages after each createKernel.
   return {
-    ...config,
+    persistence: config.persistence,
+    blobStore: config.blobStore,
+    jobTransport: config.jobTransport,
+    eventSink: config.eventSink,
+    scheduler: config.scheduler,
+    clock: config.clock,
+    registry: config.registry,
+    aiCallLogger: config.aiCallLogger,
     timers: config.timers ?? systemTimers,
     workerId: config.workerId ?? "kernel",
     leaseMs,

@@ -274,6 +274,39 @@ describe("job.execute with claimNextStage", () => {
     expect((await h.persistence.getStage(runId, "s2"))?.status).toBe("CANCELLED");
   });
 
+  it("claims nothing after a parallel group: the join is enqueued and reads every branch's output", async () => {
+    const branch = (id: string) =>
+      defineStage({
+        id,
+        name: id,
+        schemas: { input: z.unknown(), output: z.object({ from: z.string() }), config: z.object({}) },
+        async execute() {
+          return { output: { from: id } };
+        },
+      });
+    const join = defineStage({
+      id: "join",
+      name: "join",
+      schemas: { input: z.record(z.string(), z.object({ from: z.string() })), output: z.unknown(), config: z.object({}) },
+      async execute(ctx) {
+        return { output: [ctx.input.a?.from, ctx.input.b?.from] };
+      },
+    });
+    const workflow = new WorkflowBuilder("fan-in", "fan-in", "", z.object({}), z.unknown()).pipe(step("s1")).parallel([branch("a"), branch("b")]).pipe(join).build();
+    const h = createHarness([workflow]);
+    const runId = await h.start("fan-in", {});
+    const claimAll = async () => {
+      for (let job = await h.queue.dequeue("w"); job; job = await h.queue.dequeue("w")) {
+        const result = await h.kernel.dispatch({ type: "job.execute", workflowRunId: runId, workflowId: "fan-in", stageId: job.stageId, jobId: job.jobId, claimNextStage: true });
+        await h.queue.complete(job.jobId);
+        expect(result.nextJob).toBeUndefined();
+      }
+    };
+    await claimAll();
+    expect(await status(h, runId)).toBe("COMPLETED");
+    expect((await h.persistence.getRun(runId))?.output).toEqual(["a", "b"]);
+  });
+
   it("claims nothing when the next group has several stages: they are enqueued", async () => {
     const h = createHarness([fanOut]);
     const runId = await h.start("fan", {});

@@ -3,7 +3,7 @@ import { isSuspendedResult, type StageResult, type SuspendedResult } from "../..
 import type { Workflow } from "../../core/workflow.js";
 import type { JobExecuteCommand, JobExecuteResult, StageClaim } from "../commands.js";
 import type { KernelDeps } from "../deps.js";
-import { PersistenceConflictError, StageValidationError } from "../errors.js";
+import { StageValidationError } from "../errors.js";
 import type { EnqueueJobInput } from "../ports.js";
 import { isBlobReference, type WorkflowRunRecord, type WorkflowStageRecord } from "../records.js";
 import { measureAIUsage } from "../helpers/ai-usage.js";
@@ -11,6 +11,7 @@ import { applyEffects, type AfterCommit } from "../helpers/effects.js";
 import { retryOnConflict } from "../helpers/conflict-retry.js";
 import { loadStageInputs, zodIssues, type EarlierOutput } from "../helpers/load-stage-inputs.js";
 import { recordEvents } from "../helpers/outbox.js";
+import { startHeartbeat } from "../helpers/lease-heartbeats.js";
 import { buildStageContext, createLogCollector } from "../helpers/stage-context.js";
 import { completeStage, failStage, isRunActive, suspendStage, type StageFence } from "../helpers/stage-outcomes.js";
 import { blobKeys, copyJsonValue, storeValue } from "../helpers/stored-values.js";
@@ -149,24 +150,6 @@ class LazyAbortController {
     this.reason = reason;
     this.controller?.abort(reason);
   }
-}
-
-/** Extends the lease while the stage runs; aborts the stage when the lease is lost or the run cancelled. */
-function startHeartbeat(deps: KernelDeps, stage: WorkflowStageRecord, jobId: string | undefined, controller: LazyAbortController) {
-  let inFlight = false;
-  const handle = deps.timers.setInterval(() => {
-    if (inFlight || controller.aborted) return;
-    inFlight = true;
-    const leaseExpiresAt = new Date(deps.clock.now().getTime() + deps.leaseMs);
-    deps.persistence
-      .updateStage(stage.workflowRunId, stage.stageId, { expectedAttempt: stage.attempt, expectedStatus: "RUNNING", leaseExpiresAt })
-      .then(() => (jobId ? deps.jobTransport.touchJob(jobId) : undefined))
-      .catch((error: unknown) => {
-        if (error instanceof PersistenceConflictError) controller.abort(new Error("Stage attempt lost its lease or the run was cancelled"));
-      })
-      .finally(() => (inFlight = false));
-  }, deps.heartbeatIntervalMs);
-  return () => deps.timers.clearInterval(handle);
 }
 
 /** Writes progress events one at a time, keeping only the newest while a write is in flight. */

@@ -21,7 +21,7 @@ export interface SettleInput {
   addTokens?: number;
   /** The stage record as the caller's transaction just wrote it (saves reading it back). */
   changed?: WorkflowStageRecord;
-  /** Claim the next group, if it is one stage, for this worker (see `createGroupStages`). */
+  /** Claim the next group for this worker if it and the current group are one stage each (see `createGroupStages`). */
   claimNextFor?: ClaimFor;
 }
 
@@ -98,7 +98,11 @@ export async function settleRun(tx: Persistence, deps: KernelDeps, input: Settle
       patch.status = "RUNNING";
       events.push({ type: "workflow:resumed", workflowId: run.workflowId });
     }
-    const created = await createGroupStages(tx, run, workflow, nextGroup, undefined, input.claimNextFor);
+    // Only after a one-stage group: the records the claim hands over are then complete (earlier
+    // groups were final when this stage was claimed, and its own output is the one new one);
+    // after a parallel group they would miss the siblings that finished in the meantime.
+    const claimFor = onlyId !== undefined ? input.claimNextFor : undefined;
+    const created = await createGroupStages(tx, run, workflow, nextGroup, undefined, claimFor);
     effects.enqueue.push(...created.jobs);
     claimed = created.claimed;
   } else if (allDone) {
