@@ -45,7 +45,7 @@ export const WARMUP_ROUNDS = 5;
  * (measured), which a worker under steady load never sees. The heap is measured after a full GC
  * at the end of the last repetition, with its records still stored.
  */
-export async function measureScenario(spec: ScenarioSpec, concurrency: number, warmup: boolean): Promise<ScenarioReport> {
+export async function measureScenario(spec: ScenarioSpec, concurrency: number, warmup: boolean, repeats = spec.repeats): Promise<ScenarioReport> {
   const startRss = process.memoryUsage.rss();
   const workflow = spec.workflow();
   const warmupRuns = warmup ? Math.min(200, spec.runs) : 0;
@@ -67,8 +67,8 @@ export async function measureScenario(spec: ScenarioSpec, concurrency: number, w
   // One 2,000-stage window lasts about 0.1 s, so a single one says more about the machine's
   // neighbours than about the engine: repeat it and report the median.
   const outcomes: ScenarioOutcome[] = [];
-  for (let i = 0; i < spec.repeats; i++) {
-    const last = i === spec.repeats - 1;
+  for (let i = 0; i < repeats; i++) {
+    const last = i === repeats - 1;
     outcomes.push(await runScenario(workflow, { runs: spec.runs, concurrency, sample, measureHeap: last }));
     sample();
     measuringPeak = false;
