@@ -375,6 +375,8 @@ async function main(): Promise<void> {
       ["20 runs x parallel group of 20", fanOut(20), 20, 20],
       // Fewer runs than worker slots: stage-to-stage time without waiting in the queue behind other runs.
       ["latency probe: 8 runs x 10-stage linear (no queueing)", linear(10), 8, 10],
+      // One run alone: what a stage-to-stage hop costs when DynamoDB Local serves nothing else.
+      ["latency probe: 1 run x 10-stage linear (alone)", linear(10), 1, 10],
     ] as const).filter(([name]) => !only || name.includes(only))) {
       const before = events.events();
       const result = await runScenario(name, workflow, runs, stages, env);
