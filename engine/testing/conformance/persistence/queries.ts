@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import type { WorkflowRunRecord, WorkflowStageRecord } from "../../../kernel/records.js";
 import type { ConformanceGroup } from "../harness.js";
-import { addMs, only } from "../support.js";
+import { addMs, assertSameTime, only } from "../support.js";
 import { createRun, stageInput, type PersistenceConformanceFixture } from "./fixture.js";
 
 /** Generous, so rows other cases left behind on a shared table do not crowd ours out. */
@@ -211,6 +211,33 @@ export const queryCases: ConformanceGroup<PersistenceConformanceFixture> = {
         for (const s of [expired, expiringNow, live]) {
           await persistence.updateStage(run.id, s.stageId, { status: "COMPLETED", leaseOwner: null, leaseExpiresAt: null });
         }
+      },
+    },
+    {
+      name: "a stage created already claimed (RUNNING with a lease) keeps its lease and is found once the lease expired",
+      async run(fixture) {
+        const { persistence } = fixture;
+        const base = farPast();
+        const run = await createRun(fixture, { status: "RUNNING" });
+        const leaseExpiresAt = addMs(base, 1000);
+        const startedAt = addMs(base, 10);
+        const created = await persistence.createStage(
+          stageInput(run.id, { status: "RUNNING", attempt: 1, leaseOwner: "worker-a", leaseExpiresAt, startedAt }),
+        );
+        assert.equal(created.status, "RUNNING");
+        assert.equal(created.attempt, 1);
+        assert.equal(created.leaseOwner, "worker-a");
+        assertSameTime(created.leaseExpiresAt, leaseExpiresAt, "leaseExpiresAt as given");
+        assertSameTime(created.startedAt, startedAt, "startedAt as given");
+        const read = await persistence.getStage(run.id, created.stageId);
+        assert.equal(read?.leaseOwner, "worker-a");
+        assertSameTime(read?.leaseExpiresAt ?? null, leaseExpiresAt, "leaseExpiresAt read back");
+
+        const before = await persistence.getStagesWithExpiredLease(addMs(base, 999), LARGE_LIMIT);
+        assert.ok(!before.some((s) => s.id === created.id), "not reaped while the lease is live");
+        const after = await persistence.getStagesWithExpiredLease(addMs(base, 1000), LARGE_LIMIT);
+        assert.ok(after.some((s) => s.id === created.id), "found once the lease expired");
+        await persistence.updateStage(run.id, created.stageId, { status: "COMPLETED", leaseOwner: null, leaseExpiresAt: null });
       },
     },
   ],
