@@ -25,10 +25,11 @@ export interface NodeHostConfig {
   /** Publish outbox events right after each job instead of waiting for the tick. @default true */
   flushOutboxAfterJobs?: boolean;
   /**
-   * When a stage's commit starts a group of one stage, run that stage in the same slot at once
-   * instead of sending it through the queue (its job is never enqueued): a chain of stages then
-   * costs no queue round trip per stage. If this worker dies in between, `run.reapStuck` re-drives
-   * the stage. @default true
+   * When a one-stage group's commit starts a group of one stage, claim that stage for this worker
+   * in the same commit (`job.execute { claimNextStage }`) and run it in the same slot at once: its
+   * job is never enqueued and it needs no claim transaction, so a chain of stages costs one
+   * transaction and no queue round trip per stage. If this worker dies in between, the stage's
+   * lease expires and `lease.reapStale` retries it. @default true
    */
   chainStages?: boolean;
   /**
