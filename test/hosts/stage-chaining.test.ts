@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { defineStage, WorkflowBuilder } from "../../engine/index.js";
+import { createKernel } from "../../engine/kernel/index.js";
 import type { NodeHost, NodeHostConfig } from "../../engine/hosts/node/index.js";
 import type { EnqueueJobInput, JobTransport } from "../../engine/kernel/ports.js";
 import type { InMemoryJobQueue } from "../../engine/testing/index.js";
@@ -248,6 +249,16 @@ describe("job.execute with claimNextStage", () => {
     gate.open();
     expect(await running).toMatchObject({ outcome: "completed" });
     expect(executions.filter((e) => e.endsWith("/s2"))).toHaveLength(1);
+  });
+
+  it("refuses another kernel's claim: that kernel's normal claim finds the stage running under a live lease", async () => {
+    const h = createHarness([chain("c2k", 2)]);
+    const { runId, claim } = await commitFirstClaimingNext(h, "c2k");
+    const other = createKernel({ ...h.kernel.config, workerId: "other" });
+    const result = await other.dispatch({ type: "job.execute", workflowRunId: runId, workflowId: "c2k", stageId: "s2", workerId: "other", claim });
+    expect(result).toMatchObject({ outcome: "skipped", ghost: true });
+    expect(executions.filter((e) => e.endsWith("/s2"))).toHaveLength(0);
+    expect(await h.kernel.dispatch({ type: "job.execute", workflowRunId: runId, workflowId: "c2k", stageId: "s2", workerId: "w", claim })).toMatchObject({ outcome: "completed" });
   });
 
   it("loses nothing when the worker dies holding a claimed stage: its lease expires and lease.reapStale retries it", async () => {

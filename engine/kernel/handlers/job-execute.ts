@@ -36,6 +36,7 @@ class HandedOverClaim implements StageClaim {
   private used = false;
 
   constructor(
+    private readonly kernel: KernelDeps,
     private readonly run: WorkflowRunRecord,
     private readonly stage: WorkflowStageRecord,
     private readonly stages: ReadonlyArray<EarlierOutput>,
@@ -57,9 +58,9 @@ class HandedOverClaim implements StageClaim {
     return this.stage.leaseExpiresAt ?? new Date(0);
   }
 
-  /** The claim for this command, once; undefined when it is used or names another stage. */
-  take(command: JobExecuteCommand): Claim | undefined {
-    if (this.used || command.workflowRunId !== this.workflowRunId || command.stageId !== this.stageId) return undefined;
+  /** The claim for this command, once; undefined when it is used, another kernel's, or names another stage. */
+  take(deps: KernelDeps, command: JobExecuteCommand): Claim | undefined {
+    if (this.used || deps !== this.kernel || command.workflowRunId !== this.workflowRunId || command.stageId !== this.stageId) return undefined;
     this.used = true;
     return { kind: "claimed", run: this.run, stage: this.stage, stages: this.stages, handedOver: true };
   }
@@ -252,7 +253,7 @@ export async function handleJobExecute(deps: KernelDeps, command: JobExecuteComm
   if (!stageDef) return { outcome: "skipped", ghost: true, error: `stage ${command.stageId} is not in workflow ${workflow.id}` };
   const workerId = command.workerId ?? deps.workerId;
 
-  const handedOver = command.claim instanceof HandedOverClaim ? command.claim.take(command) : undefined;
+  const handedOver = command.claim instanceof HandedOverClaim ? command.claim.take(deps, command) : undefined;
   const claim = handedOver ?? (await claimStage(deps, command, stageDef, workerId));
   if (claim.kind === "done") return claim.result;
   const { run, stage, stages } = claim;
@@ -331,7 +332,7 @@ export async function handleJobExecute(deps: KernelDeps, command: JobExecuteComm
   const { claimed, changed } = committed;
   const nextJob =
     claimed && changed
-      ? { ...jobFor(run, { stageId: claimed.stageId, attempt: claimed.attempt - 1 }), claim: new HandedOverClaim(run, claimed, handOver(stages, changed, !handedOverRecords)) }
+      ? { ...jobFor(run, { stageId: claimed.stageId, attempt: claimed.attempt - 1 }), claim: new HandedOverClaim(deps, run, claimed, handOver(stages, changed, !handedOverRecords)) }
       : command.returnNextJob
         ? takeChainedJob(effects)
         : undefined;
