@@ -50,17 +50,18 @@ class CountingEventSink implements EventSink {
   total = 0;
   completed = 0;
 
-  async emit(event: PublishedEvent): Promise<void> {
+  private count(event: PublishedEvent): void {
     this.total++;
     if (event.type === "workflow:completed") this.completed++;
   }
 
+  async emit(event: PublishedEvent): Promise<void> {
+    this.count(event);
+  }
+
   // One call per batch, as a real sink's one request per batch: no await per event.
   async emitBatch(events: PublishedEvent[]): Promise<EmitBatchResult> {
-    for (const event of events) {
-      this.total++;
-      if (event.type === "workflow:completed") this.completed++;
-    }
+    for (const event of events) this.count(event);
     return { failed: [] };
   }
 }

@@ -59,13 +59,19 @@ function startHost(h: Harness, transport: JobTransport, overrides: Partial<NodeH
 
 const status = async (h: Harness, runId: string) => (await h.persistence.getRun(runId))?.status;
 
+/** Takes the next queued job and executes it by hand with the given chaining flags, as a host would. */
+async function executeQueuedJob(h: Harness, flags: { returnNextJob?: boolean; claimNextStage?: boolean }) {
+  const job = (await h.queue.dequeue("w"))!;
+  const result = await h.kernel.dispatch({ type: "job.execute", workflowRunId: job.workflowRunId, workflowId: job.workflowId, stageId: job.stageId, jobId: job.jobId, workerId: "w", ...flags });
+  await h.queue.complete(job.jobId);
+  return result;
+}
+
 describe("job.execute with returnNextJob", () => {
   it("hands back the next stage of a chain instead of enqueueing it; without the flag it is enqueued", async () => {
     const h = createHarness([chain("c2", 2)]);
     const runId = await h.start("c2", {});
-    const job = (await h.queue.dequeue("w"))!;
-    const result = await h.kernel.dispatch({ type: "job.execute", workflowRunId: runId, workflowId: "c2", stageId: "s1", jobId: job.jobId, returnNextJob: true });
-    await h.queue.complete(job.jobId);
+    const result = await executeQueuedJob(h, { returnNextJob: true });
     expect(result).toMatchObject({ outcome: "completed", nextJob: { workflowRunId: runId, workflowId: "c2", stageId: "s2", attempt: 1 } });
     expect(h.queue.size).toBe(0);
     expect((await h.persistence.getStage(runId, "s2"))?.status).toBe("PENDING");
@@ -78,10 +84,8 @@ describe("job.execute with returnNextJob", () => {
 
   it("enqueues as usual when the next group has several stages", async () => {
     const h = createHarness([fanOut]);
-    const runId = await h.start("fan", {});
-    const job = (await h.queue.dequeue("w"))!;
-    const result = await h.kernel.dispatch({ type: "job.execute", workflowRunId: runId, workflowId: "fan", stageId: "first", jobId: job.jobId, returnNextJob: true });
-    await h.queue.complete(job.jobId);
+    await h.start("fan", {});
+    const result = await executeQueuedJob(h, { returnNextJob: true });
     expect(result.nextJob).toBeUndefined();
     expect(h.queue.size).toBe(2);
   });
@@ -89,9 +93,7 @@ describe("job.execute with returnNextJob", () => {
   it("loses nothing when the caller drops the handed-back job: run.reapStuck re-drives the stage", async () => {
     const h = createHarness([chain("c3", 3)]);
     const runId = await h.start("c3", {});
-    const job = (await h.queue.dequeue("w"))!;
-    const result = await h.kernel.dispatch({ type: "job.execute", workflowRunId: runId, workflowId: "c3", stageId: "s1", jobId: job.jobId, returnNextJob: true });
-    await h.queue.complete(job.jobId);
+    const result = await executeQueuedJob(h, { returnNextJob: true });
     expect(result.nextJob?.stageId).toBe("s2"); // ...and the worker dies here
     await h.clock.tick(STUCK_MS + 1);
     expect(await h.kernel.dispatch({ type: "run.reapStuck", stuckThresholdMs: STUCK_MS })).toEqual({ redriven: 1, failed: 0 });
@@ -154,17 +156,7 @@ describe("node host stage chaining", () => {
 /** Runs s1 of a fresh run by hand with claimNextStage and returns what its commit handed over. */
 async function commitFirstClaimingNext(h: Harness, workflowId: string) {
   const runId = await h.start(workflowId, {});
-  const job = (await h.queue.dequeue("w"))!;
-  const result = await h.kernel.dispatch({
-    type: "job.execute",
-    workflowRunId: runId,
-    workflowId,
-    stageId: "s1",
-    jobId: job.jobId,
-    workerId: "w",
-    claimNextStage: true,
-  });
-  await h.queue.complete(job.jobId);
+  const result = await executeQueuedJob(h, { claimNextStage: true });
   return { runId, result, claim: result.nextJob?.claim };
 }
 
@@ -280,7 +272,9 @@ describe("job.execute with claimNextStage", () => {
     const { runId, claim } = await commitFirstClaimingNext(h, "c2");
     await h.kernel.dispatch({ type: "run.cancel", workflowRunId: runId, reason: "user" });
     const result = await h.kernel.dispatch({ type: "job.execute", workflowRunId: runId, workflowId: "c2", stageId: "s2", workerId: "w", claim });
-    expect(result).toMatchObject({ ghost: true });
+    expect(result).toMatchObject({ outcome: "completed", ghost: true });
+    // The claimed stage did run (no claim read to notice the cancel); its commit was refused.
+    expect(executions).toContain(`${runId}/s2`);
     expect(await status(h, runId)).toBe("CANCELLED");
     expect((await h.persistence.getStage(runId, "s2"))?.status).toBe("CANCELLED");
   });
@@ -306,14 +300,7 @@ describe("job.execute with claimNextStage", () => {
     const workflow = new WorkflowBuilder("fan-in", "fan-in", "", z.object({}), z.unknown()).pipe(step("s1")).parallel([branch("a"), branch("b")]).pipe(join).build();
     const h = createHarness([workflow]);
     const runId = await h.start("fan-in", {});
-    const claimAll = async () => {
-      for (let job = await h.queue.dequeue("w"); job; job = await h.queue.dequeue("w")) {
-        const result = await h.kernel.dispatch({ type: "job.execute", workflowRunId: runId, workflowId: "fan-in", stageId: job.stageId, jobId: job.jobId, claimNextStage: true });
-        await h.queue.complete(job.jobId);
-        expect(result.nextJob).toBeUndefined();
-      }
-    };
-    await claimAll();
+    while (h.queue.size > 0) expect((await executeQueuedJob(h, { claimNextStage: true })).nextJob).toBeUndefined();
     expect(await status(h, runId)).toBe("COMPLETED");
     expect((await h.persistence.getRun(runId))?.output).toEqual(["a", "b"]);
   });
@@ -321,9 +308,7 @@ describe("job.execute with claimNextStage", () => {
   it("claims nothing when the next group has several stages: they are enqueued", async () => {
     const h = createHarness([fanOut]);
     const runId = await h.start("fan", {});
-    const job = (await h.queue.dequeue("w"))!;
-    const result = await h.kernel.dispatch({ type: "job.execute", workflowRunId: runId, workflowId: "fan", stageId: "first", jobId: job.jobId, claimNextStage: true });
-    await h.queue.complete(job.jobId);
+    const result = await executeQueuedJob(h, { claimNextStage: true });
     expect(result.nextJob).toBeUndefined();
     expect(h.queue.size).toBe(2);
     expect((await h.persistence.getStage(runId, "left"))?.status).toBe("PENDING");

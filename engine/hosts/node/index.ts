@@ -162,15 +162,12 @@ export function createNodeHost(config: NodeHostConfig): NodeHost {
     config.onJobDone?.(job, first.result, first.error);
     let next = first.result?.nextJob;
     for (let chained = 1; next; chained++) {
-      const claim = next.claim;
-      const outcome = await dispatchJob(config.kernel, next, config.workerId, { claim, claimNextStage: claimsNext(chained) }).then(
+      // On an infrastructure error there is nothing to hand back: the claimed stage keeps this
+      // worker's lease until it expires, and lease.reapStale then retries it.
+      const outcome = await dispatchJob(config.kernel, next, config.workerId, { claim: next.claim, claimNextStage: claimsNext(chained) }).then(
         (result) => ({ ok: true as const, result }),
         (error: unknown) => ({ ok: false as const, error }),
       );
-      // No message to hand back on an infrastructure error. A claimed stage keeps this worker's
-      // lease until it expires, then lease.reapStale retries it; an unclaimed one is enqueued
-      // (the claim fences a duplicate).
-      if (!outcome.ok && !claim) await transport.enqueue(next).catch(onError);
       const result = outcome.ok ? outcome.result : undefined;
       count(result);
       config.onJobDone?.(asChainedJob(next), result, outcome.ok ? undefined : outcome.error);

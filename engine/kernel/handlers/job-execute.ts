@@ -253,14 +253,13 @@ export async function handleJobExecute(deps: KernelDeps, command: JobExecuteComm
   if (!stageDef) return { outcome: "skipped", ghost: true, error: `stage ${command.stageId} is not in workflow ${workflow.id}` };
   const workerId = command.workerId ?? deps.workerId;
 
-  const handedOver = command.claim instanceof HandedOverClaim ? command.claim.take(deps, command) : undefined;
-  const claim = handedOver ?? (await claimStage(deps, command, stageDef, workerId));
+  const claim = (command.claim instanceof HandedOverClaim && command.claim.take(deps, command)) || (await claimStage(deps, command, stageDef, workerId));
   if (claim.kind === "done") return claim.result;
   const { run, stage, stages } = claim;
+  const handedOver = claim.handedOver === true;
   const startedAtMs = deps.clock.now().getTime();
   const logs = createLogCollector(run.id, stage.stageId);
-  const handedOverRecords = claim.handedOver === true;
-  const execution = await runStage(deps, run, workflow, stageDef, stage, stages, command.jobId, logs, handedOverRecords);
+  const execution = await runStage(deps, run, workflow, stageDef, stage, stages, command.jobId, logs, handedOver);
 
   // Work that needs I/O happens before the commit transaction, which then stays short.
   let storedOutput: unknown;
@@ -332,7 +331,7 @@ export async function handleJobExecute(deps: KernelDeps, command: JobExecuteComm
   const { claimed, changed } = committed;
   const nextJob =
     claimed && changed
-      ? { ...jobFor(run, { stageId: claimed.stageId, attempt: claimed.attempt - 1 }), claim: new HandedOverClaim(deps, run, claimed, handOver(stages, changed, !handedOverRecords)) }
+      ? { ...jobFor(run, { stageId: claimed.stageId, attempt: claimed.attempt - 1 }), claim: new HandedOverClaim(deps, run, claimed, handOver(stages, changed, !handedOver)) }
       : command.returnNextJob
         ? takeChainedJob(effects)
         : undefined;
